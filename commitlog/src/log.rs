@@ -1,0 +1,714 @@
+//! The commitlog itself: appending, syncing, discarding, closing.
+
+use crate::error::{Error, Result};
+use crate::format::{
+    body_len, encode_entry, ENTRY_OVERHEAD, FIRST_ENTRY, FIRST_MARKER, MARKER_LEN, SEAL_LEN,
+};
+use crate::options::{CommitLogOptions, SyncMode};
+use crate::segment::SegmentFile;
+use crate::{Position, TableId};
+use ilion_vfs::FileSystem;
+use parking_lot::{Condvar, Mutex, MutexGuard};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Counters describing what a [`CommitLog`] has done since it was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitLogStats {
+    /// Entries appended.
+    pub appends: u64,
+    /// Bytes appended, framing included.
+    pub bytes_appended: u64,
+    /// File and directory syncs issued.
+    pub fsyncs: u64,
+    /// Sync rounds that did I/O (one round may sync several files).
+    pub sync_rounds: u64,
+    /// Segments created.
+    pub segments_created: u64,
+    /// Segments deleted after all their data was flushed.
+    pub segments_removed: u64,
+    /// Appends that had to wait because periodic syncing fell behind.
+    pub sync_lag_stalls: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    appends: AtomicU64,
+    bytes_appended: AtomicU64,
+    fsyncs: AtomicU64,
+    sync_rounds: AtomicU64,
+    segments_created: AtomicU64,
+    segments_removed: AtomicU64,
+    sync_lag_stalls: AtomicU64,
+}
+
+/// The highest position per table that an entry reaches in one segment.
+type DirtyTables = Vec<(TableId, u32)>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SegmentState {
+    /// Being appended to.
+    Active,
+    /// Full; its final sync is pending.
+    Sealed,
+    /// Synced, sealed and marked: never written again.
+    Closed,
+}
+
+#[derive(Debug)]
+struct SegmentRecord {
+    path: PathBuf,
+    size: u64,
+    /// Kept here once the segment stops being active.
+    dirty: DirtyTables,
+    state: SegmentState,
+}
+
+/// A segment recovered by replay, handed to [`CommitLog::start`].
+#[derive(Debug)]
+pub(crate) struct RecoveredSegment {
+    pub id: u64,
+    pub path: PathBuf,
+    pub size: u64,
+    pub dirty: DirtyTables,
+}
+
+struct Active {
+    segment: SegmentFile,
+    /// Where the next entry goes.
+    offset: u32,
+    /// The last reserved marker slot, filled in after the next sync.
+    last_slot: u32,
+    dirty: DirtyTables,
+    entries: u64,
+}
+
+struct Sealed {
+    segment: SegmentFile,
+    last_slot: u32,
+    seal_at: u32,
+}
+
+struct LogState {
+    active: Option<Active>,
+    /// Sealed segments waiting for their final sync, oldest first.
+    sealed: Vec<Sealed>,
+    segments: BTreeMap<u64, SegmentRecord>,
+    flushed: HashMap<TableId, Position>,
+    /// Position of the last appended entry.
+    written: Position,
+    /// A segment was created since the directory was last synced.
+    dir_dirty: bool,
+    next_id: u64,
+}
+
+#[derive(Default)]
+struct SyncState {
+    synced: Position,
+    in_progress: bool,
+    failure: Option<String>,
+}
+
+struct Inner {
+    fs: Arc<dyn FileSystem>,
+    dir: PathBuf,
+    options: CommitLogOptions,
+    state: Mutex<LogState>,
+    sync: Mutex<SyncState>,
+    synced_cv: Condvar,
+    stopped: AtomicBool,
+    shutdown: Mutex<bool>,
+    shutdown_cv: Condvar,
+    epoch: Instant,
+    /// Nanoseconds after `epoch` at which the last sync round finished.
+    last_sync_nanos: AtomicU64,
+    counters: Counters,
+}
+
+/// A commitlog open for appending. `Send + Sync`: share it behind an `Arc`.
+///
+/// Created by [`CommitLog::recover`] followed by [`crate::Replay::finish`].
+pub struct CommitLog {
+    inner: Arc<Inner>,
+    syncer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for CommitLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommitLog")
+            .field("dir", &self.inner.dir)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_clean(segment_id: u64, dirty: &DirtyTables, flushed: &HashMap<TableId, Position>) -> bool {
+    dirty.iter().all(|&(table, end)| {
+        flushed.get(&table).is_some_and(|&f| {
+            f >= Position {
+                segment_id,
+                offset: end,
+            }
+        })
+    })
+}
+
+impl CommitLog {
+    /// Starts appending after replay: `recovered` are the segments replay
+    /// kept (closed, with the tables dirty in them).
+    pub(crate) fn start(
+        fs: Arc<dyn FileSystem>,
+        dir: &Path,
+        options: CommitLogOptions,
+        recovered: Vec<RecoveredSegment>,
+    ) -> Result<CommitLog> {
+        let now_millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let max_existing = recovered.iter().map(|s| s.id).max();
+        // As Cassandra: ids are roughly wall-clock milliseconds, and always
+        // above every existing id.
+        let next_id = now_millis.max(max_existing.map_or(0, |m| m + 1));
+        let segments = recovered
+            .into_iter()
+            .map(|s| {
+                let record = SegmentRecord {
+                    path: s.path,
+                    size: s.size,
+                    dirty: s.dirty,
+                    state: SegmentState::Closed,
+                };
+                (s.id, record)
+            })
+            .collect();
+        let state = LogState {
+            active: None,
+            sealed: Vec::new(),
+            segments,
+            flushed: HashMap::new(),
+            written: Position::default(),
+            dir_dirty: false,
+            next_id,
+        };
+        let inner = Arc::new(Inner {
+            fs,
+            dir: dir.to_path_buf(),
+            options,
+            state: Mutex::new(state),
+            sync: Mutex::new(SyncState::default()),
+            synced_cv: Condvar::new(),
+            stopped: AtomicBool::new(false),
+            shutdown: Mutex::new(false),
+            shutdown_cv: Condvar::new(),
+            epoch: Instant::now(),
+            last_sync_nanos: AtomicU64::new(0),
+            counters: Counters::default(),
+        });
+        {
+            let mut st = inner.state.lock();
+            inner.open_segment(&mut st)?;
+        }
+        // Make the new segment's entry durable, and drop recovered segments
+        // that hold nothing unflushed.
+        inner.run_sync_round()?;
+        let log = CommitLog {
+            inner: inner.clone(),
+            syncer: Mutex::new(None),
+        };
+        log.discard()?;
+        let interval = match inner.options.sync_mode {
+            SyncMode::Periodic { period } => Some(period),
+            SyncMode::Group { window } => Some(window),
+            SyncMode::Batch => None,
+        };
+        if let Some(interval) = interval {
+            let thread_inner = inner.clone();
+            let handle = std::thread::Builder::new()
+                .name("commitlog-sync".into())
+                .spawn(move || thread_inner.run_syncer(interval))
+                .map_err(|e| Error::io("spawn sync thread", dir, e))?;
+            *log.syncer.lock() = Some(handle);
+        }
+        Ok(log)
+    }
+
+    /// Appends one entry for `tables` and returns its position, once the
+    /// entry is as durable as the [`SyncMode`] promises.
+    ///
+    /// # Errors
+    /// [`Error::EntryTooLarge`] for a payload over half a segment;
+    /// [`Error::Stopped`] after any I/O failure of the log (this one
+    /// included); [`Error::Closed`] after [`CommitLog::close`].
+    pub fn append(&self, tables: &[TableId], payload: &[u8]) -> Result<Position> {
+        let inner = &self.inner;
+        inner.check_entry(tables, payload)?;
+        let mut framed = Vec::new();
+        encode_entry(&mut framed, tables, payload);
+        let position = inner.append_framed(tables, &framed)?;
+        match inner.options.sync_mode {
+            SyncMode::Batch => inner.wait_synced(position, true)?,
+            SyncMode::Group { .. } => inner.wait_synced(position, false)?,
+            SyncMode::Periodic { period } => {
+                let since = inner
+                    .epoch
+                    .elapsed()
+                    .saturating_sub(Duration::from_nanos(inner.last_sync_nanos.load(Ordering::Relaxed)));
+                if since > period * 3 / 2 {
+                    inner.counters.sync_lag_stalls.fetch_add(1, Ordering::Relaxed);
+                    inner.wait_synced(position, false)?;
+                }
+            }
+        }
+        Ok(position)
+    }
+
+    /// Makes every entry appended so far durable, whatever the sync mode.
+    ///
+    /// # Errors
+    /// [`Error::Stopped`] if this or an earlier sync failed.
+    pub fn sync(&self) -> Result<()> {
+        let written = self.inner.state.lock().written;
+        self.inner.wait_synced(written, true)
+    }
+
+    /// Records that every entry of `table` up to and including `position` is
+    /// durable elsewhere (flushed to an SSTable), and deletes the segments
+    /// no table needs any more. If that leaves the active segment with only
+    /// flushed data, it is sealed and replaced so that it can go too.
+    ///
+    /// # Errors
+    /// I/O errors while switching, syncing or deleting segments (which stop
+    /// the log).
+    pub fn mark_flushed(&self, table: TableId, position: Position) -> Result<()> {
+        {
+            let mut st = self.inner.state.lock();
+            let entry = st.flushed.entry(table).or_insert(position);
+            if *entry < position {
+                *entry = position;
+            }
+            let switch = st.active.as_ref().is_some_and(|a| {
+                a.entries > 0 && is_clean(a.segment.id, &a.dirty, &st.flushed)
+            });
+            if switch {
+                self.inner.switch_segment(&mut st)?;
+            }
+        }
+        self.discard()
+    }
+
+    /// The tables with unflushed data in the oldest segment that has any:
+    /// flushing them lets that segment go. Empty when nothing pins a segment.
+    pub fn tables_pinning_oldest(&self) -> Vec<TableId> {
+        let st = self.inner.state.lock();
+        for (&id, record) in &st.segments {
+            let dirty = match (&record.state, &st.active) {
+                (SegmentState::Active, Some(a)) if a.segment.id == id => &a.dirty,
+                _ => &record.dirty,
+            };
+            let pinning: Vec<TableId> = dirty
+                .iter()
+                .filter(|&&(t, end)| {
+                    !st.flushed.get(&t).is_some_and(|&f| {
+                        f >= Position {
+                            segment_id: id,
+                            offset: end,
+                        }
+                    })
+                })
+                .map(|&(t, _)| t)
+                .collect();
+            if !pinning.is_empty() {
+                return pinning;
+            }
+        }
+        Vec::new()
+    }
+
+    /// Bytes of segment files on disk.
+    pub fn disk_usage(&self) -> u64 {
+        self.inner.state.lock().segments.values().map(|s| s.size).sum()
+    }
+
+    /// Number of segment files on disk.
+    pub fn segment_count(&self) -> usize {
+        self.inner.state.lock().segments.len()
+    }
+
+    /// Counters since open.
+    pub fn stats(&self) -> CommitLogStats {
+        let c = &self.inner.counters;
+        CommitLogStats {
+            appends: c.appends.load(Ordering::Relaxed),
+            bytes_appended: c.bytes_appended.load(Ordering::Relaxed),
+            fsyncs: c.fsyncs.load(Ordering::Relaxed),
+            sync_rounds: c.sync_rounds.load(Ordering::Relaxed),
+            segments_created: c.segments_created.load(Ordering::Relaxed),
+            segments_removed: c.segments_removed.load(Ordering::Relaxed),
+            sync_lag_stalls: c.sync_lag_stalls.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Seals the active segment and syncs everything: after a clean close
+    /// every segment replays as fully synced. Appends fail afterwards.
+    /// Closing twice is harmless.
+    ///
+    /// # Errors
+    /// I/O errors of the final sync, or [`Error::Stopped`].
+    pub fn close(&self) -> Result<()> {
+        *self.inner.shutdown.lock() = true;
+        self.inner.shutdown_cv.notify_all();
+        if let Some(handle) = self.syncer.lock().take() {
+            // A panicking sync thread has already recorded nothing useful;
+            // the final sync below reports the log's state.
+            let _ = handle.join();
+        }
+        {
+            let mut st = self.inner.state.lock();
+            let Some(active) = st.active.take() else {
+                return Ok(());
+            };
+            self.inner.seal(&mut st, active)?;
+        }
+        self.inner.run_sync_round()
+    }
+
+    fn discard(&self) -> Result<()> {
+        let inner = &self.inner;
+        let needs_round = {
+            let st = inner.state.lock();
+            st.segments.iter().any(|(&id, r)| {
+                r.state == SegmentState::Sealed && is_clean(id, &r.dirty, &st.flushed)
+            })
+        };
+        if needs_round {
+            inner.run_sync_round()?;
+        }
+        let doomed: Vec<PathBuf> = {
+            let mut st = inner.state.lock();
+            let ids: Vec<u64> = st
+                .segments
+                .iter()
+                .filter(|(&id, r)| r.state == SegmentState::Closed && is_clean(id, &r.dirty, &st.flushed))
+                .map(|(&id, _)| id)
+                .collect();
+            ids.iter()
+                .filter_map(|id| st.segments.remove(id))
+                .map(|r| r.path)
+                .collect()
+        };
+        if doomed.is_empty() {
+            return Ok(());
+        }
+        for path in &doomed {
+            inner
+                .fs
+                .remove_file(path)
+                .map_err(|e| inner.fail(Error::io("remove", path, e)))?;
+        }
+        inner.sync_dir()?;
+        inner
+            .counters
+            .segments_removed
+            .fetch_add(doomed.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Drop for CommitLog {
+    fn drop(&mut self) {
+        // Best effort: a log dropped without close still gets its final
+        // sync. Errors were already reported to appenders, or will surface
+        // as a torn tail on replay.
+        let _ = self.close();
+    }
+}
+
+impl Inner {
+    fn check_entry(&self, tables: &[TableId], payload: &[u8]) -> Result<()> {
+        let max = self.options.max_payload_size();
+        if payload.len() > max {
+            return Err(Error::EntryTooLarge {
+                size: payload.len(),
+                max,
+            });
+        }
+        if tables.len() > usize::from(u16::MAX) {
+            return Err(Error::TooManyTables {
+                count: tables.len(),
+                max: usize::from(u16::MAX),
+            });
+        }
+        // The whole entry must fit in a fresh segment next to one marker and
+        // the seal.
+        let framed = body_len(tables.len(), payload.len()) + ENTRY_OVERHEAD as usize;
+        let room = (self.options.segment_size - FIRST_ENTRY - MARKER_LEN - SEAL_LEN) as usize;
+        if framed > room {
+            return Err(Error::EntryTooLarge {
+                size: payload.len(),
+                max: room.saturating_sub(framed - payload.len()),
+            });
+        }
+        Ok(())
+    }
+
+    fn append_framed(&self, tables: &[TableId], framed: &[u8]) -> Result<Position> {
+        if self.stopped.load(Ordering::Acquire) {
+            return Err(self.stopped_error());
+        }
+        let len = framed.len() as u32;
+        let size = self.options.segment_size;
+        let mut st = self.state.lock();
+        let fits = match &st.active {
+            None => return Err(Error::Closed),
+            Some(a) => u64::from(a.offset) + u64::from(len) + u64::from(MARKER_LEN + SEAL_LEN) <= u64::from(size),
+        };
+        if !fits {
+            self.switch_segment(&mut st)?;
+        }
+        let Some(active) = st.active.as_mut() else {
+            return Err(Error::Closed);
+        };
+        active
+            .segment
+            .write(active.offset, framed, "append")
+            .map_err(|e| self.fail(e))?;
+        let end = active.offset + len;
+        for &table in tables {
+            match active.dirty.iter_mut().find(|(t, _)| *t == table) {
+                Some(slot) => slot.1 = end,
+                None => active.dirty.push((table, end)),
+            }
+        }
+        active.offset = end;
+        active.entries += 1;
+        let position = Position {
+            segment_id: active.segment.id,
+            offset: end,
+        };
+        st.written = position;
+        drop(st);
+        self.counters.appends.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes_appended
+            .fetch_add(u64::from(len), Ordering::Relaxed);
+        Ok(position)
+    }
+
+    /// Seals the active segment and opens the next one.
+    fn switch_segment(&self, st: &mut LogState) -> Result<()> {
+        if let Some(active) = st.active.take() {
+            self.seal(st, active)?;
+        }
+        self.open_segment(st)
+    }
+
+    fn seal(&self, st: &mut LogState, active: Active) -> Result<()> {
+        active
+            .segment
+            .write_seal(active.offset)
+            .map_err(|e| self.fail(e))?;
+        if let Some(record) = st.segments.get_mut(&active.segment.id) {
+            record.state = SegmentState::Sealed;
+            record.dirty = active.dirty;
+        }
+        st.sealed.push(Sealed {
+            segment: active.segment,
+            last_slot: active.last_slot,
+            seal_at: active.offset,
+        });
+        Ok(())
+    }
+
+    fn open_segment(&self, st: &mut LogState) -> Result<()> {
+        let id = st.next_id;
+        let size = self.options.segment_size;
+        let segment = SegmentFile::create(self.fs.as_ref(), &self.dir, id, size)
+            .map_err(|e| self.fail(e))?;
+        st.next_id += 1;
+        st.dir_dirty = true;
+        st.segments.insert(
+            id,
+            SegmentRecord {
+                path: segment.path.clone(),
+                size: u64::from(size),
+                dirty: Vec::new(),
+                state: SegmentState::Active,
+            },
+        );
+        st.active = Some(Active {
+            segment,
+            offset: FIRST_ENTRY,
+            last_slot: FIRST_MARKER,
+            dirty: Vec::new(),
+            entries: 0,
+        });
+        self.counters.segments_created.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Records the first failure; the log accepts nothing afterwards.
+    fn fail(&self, error: Error) -> Error {
+        let mut s = self.sync.lock();
+        if s.failure.is_none() {
+            s.failure = Some(error.to_string());
+        }
+        self.stopped.store(true, Ordering::Release);
+        self.synced_cv.notify_all();
+        error
+    }
+
+    fn stopped_error(&self) -> Error {
+        let cause = self.sync.lock().failure.clone().unwrap_or_default();
+        Error::Stopped { cause }
+    }
+
+    fn sync_dir(&self) -> Result<()> {
+        self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
+        self.fs
+            .sync_dir(&self.dir)
+            .map_err(|e| self.fail(Error::io("sync directory", &self.dir, e)))
+    }
+
+    /// Waits until `position` is durable. A `lead`ing waiter that finds no
+    /// sync running runs one itself (group commit); others wait for the
+    /// background thread.
+    fn wait_synced(&self, position: Position, lead: bool) -> Result<()> {
+        let mut s = self.sync.lock();
+        loop {
+            if let Some(cause) = &s.failure {
+                return Err(Error::Stopped {
+                    cause: cause.clone(),
+                });
+            }
+            if s.synced >= position {
+                return Ok(());
+            }
+            if lead && !s.in_progress {
+                MutexGuard::unlocked(&mut s, || self.run_sync_round())?;
+                continue;
+            }
+            self.synced_cv.wait(&mut s);
+        }
+    }
+
+    /// Runs one sync round, after any round in progress.
+    fn run_sync_round(&self) -> Result<()> {
+        let mut s = self.sync.lock();
+        while s.in_progress {
+            self.synced_cv.wait(&mut s);
+        }
+        if let Some(cause) = &s.failure {
+            return Err(Error::Stopped {
+                cause: cause.clone(),
+            });
+        }
+        s.in_progress = true;
+        let outcome = MutexGuard::unlocked(&mut s, || self.sync_round());
+        s.in_progress = false;
+        let result = match outcome {
+            Ok(target) => {
+                if target > s.synced {
+                    s.synced = target;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if s.failure.is_none() {
+                    s.failure = Some(e.to_string());
+                }
+                self.stopped.store(true, Ordering::Release);
+                Err(e)
+            }
+        };
+        self.synced_cv.notify_all();
+        self.last_sync_nanos
+            .store(self.epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        result
+    }
+
+    /// Makes everything appended so far durable and returns the position it
+    /// covers. Sealed segments are finished first, in order, so a synced
+    /// entry never follows a segment that is not completely durable.
+    fn sync_round(&self) -> Result<Position> {
+        let (target, sealed, active, dir_dirty) = {
+            let mut st = self.state.lock();
+            let sealed = std::mem::take(&mut st.sealed);
+            let active = match st.active.as_mut() {
+                Some(a) if a.offset > a.last_slot + MARKER_LEN => {
+                    // Reserve the slot that the marker written after this
+                    // sync will point to; later entries go after it.
+                    let previous = a.last_slot;
+                    a.last_slot = a.offset;
+                    a.offset += MARKER_LEN;
+                    Some((a.segment.clone(), previous, a.last_slot))
+                }
+                _ => None,
+            };
+            let dir_dirty = std::mem::replace(&mut st.dir_dirty, false);
+            (st.written, sealed, active, dir_dirty)
+        };
+        if sealed.is_empty() && active.is_none() && !dir_dirty {
+            return Ok(target);
+        }
+        self.counters.sync_rounds.fetch_add(1, Ordering::Relaxed);
+        if dir_dirty {
+            self.sync_dir()?;
+        }
+        for s in &sealed {
+            self.sync_file(&s.segment)?;
+            s.segment.write_marker(s.last_slot, s.seal_at)?;
+            // Once more, so the final marker is durable before any later
+            // segment's data is: replay may then insist on it.
+            self.sync_file(&s.segment)?;
+        }
+        if !sealed.is_empty() {
+            let mut st = self.state.lock();
+            for s in &sealed {
+                if let Some(record) = st.segments.get_mut(&s.segment.id) {
+                    record.state = SegmentState::Closed;
+                }
+            }
+        }
+        if let Some((segment, slot, next)) = active {
+            self.sync_file(&segment)?;
+            // Written only now that the section is durable, so a marker on
+            // disk always vouches for synced data. It becomes durable itself
+            // with the next sync.
+            segment.write_marker(slot, next)?;
+        }
+        Ok(target)
+    }
+
+    fn sync_file(&self, segment: &SegmentFile) -> Result<()> {
+        self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
+        segment.sync()
+    }
+
+    /// The background thread of the periodic and group modes.
+    fn run_syncer(&self, interval: Duration) {
+        let mut next = Instant::now() + interval;
+        loop {
+            {
+                let mut stop = self.shutdown.lock();
+                while !*stop {
+                    if self.shutdown_cv.wait_until(&mut stop, next).timed_out() {
+                        break;
+                    }
+                }
+                if *stop {
+                    return;
+                }
+            }
+            // Measured from the start of a round: at most one per interval.
+            next = Instant::now() + interval;
+            if self.run_sync_round().is_err() {
+                // The failure is recorded and every waiter woken.
+                return;
+            }
+        }
+    }
+}
