@@ -118,7 +118,8 @@ fn preallocate(file: &File, len: u64) -> io::Result<()> {
 
 /// A fixed-length file written through a shared memory map.
 struct MappedFile {
-    file: File,
+    /// Kept open for the life of the map.
+    _file: File,
     map: MmapRaw,
     len: u64,
     /// Serialises copies into the map: callers may write disjoint regions
@@ -139,7 +140,7 @@ impl MappedFile {
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file length too large"))?;
         let map = MmapOptions::new().len(map_len).map_raw(&file)?;
         Ok(MappedFile {
-            file,
+            _file: file,
             map,
             len,
             write_lock: Mutex::new(()),
@@ -178,9 +179,11 @@ impl WritableFile for MappedFile {
     }
 
     fn sync(&self) -> io::Result<()> {
-        // msync(MS_SYNC) writes the mapped pages back and waits for them.
-        self.map.flush()?;
-        self.file.sync_data()
+        // msync(MS_SYNC) writes the mapped pages back and waits for them; on
+        // Linux it is fdatasync over the range, metadata needed to read the
+        // data back included. A second fdatasync would cost another cache
+        // flush of the device for nothing.
+        self.map.flush()
     }
 
     fn set_len(&self, _len: u64) -> io::Result<()> {
