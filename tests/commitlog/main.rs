@@ -1,0 +1,13 @@
+//! Integration tests of the commitlog: round trips, torn tails, corruption,
+//! simulated power loss, killed writers, failed I/O, concurrency, discard.
+
+mod common;
+mod concurrency;
+mod corruption;
+mod discard;
+mod failed_io;
+mod kill;
+mod power_loss;
+mod replay_cases;
+mod round_trip;
+mod torn_tail;
