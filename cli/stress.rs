@@ -81,7 +81,17 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
     );
     println!(
         "{:<9} {:>7} {:>10} {:>11} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>12}",
-        "mode", "threads", "appends", "appends/s", "p50 µs", "p99 µs", "p99.9 µs", "p99.99 µs", "max µs", "fsyncs", "appends/sync"
+        "mode",
+        "threads",
+        "appends",
+        "appends/s",
+        "p50 µs",
+        "p99 µs",
+        "p99.9 µs",
+        "p99.99 µs",
+        "max µs",
+        "fsyncs",
+        "appends/sync"
     );
     for (i, workload) in workloads.iter().enumerate() {
         let dir = root.join(format!("run-{i}"));
@@ -104,12 +114,20 @@ fn plan(args: &StressArgs) -> Vec<Workload> {
             (None, SyncArg::Periodic) => vec![1],
             (None, _) => vec![1, 4, 16],
         };
-        workloads.extend(threads.into_iter().map(|threads| Workload { sync, threads }));
+        workloads.extend(
+            threads
+                .into_iter()
+                .map(|threads| Workload { sync, threads }),
+        );
     }
     workloads
 }
 
-fn run_one(args: &StressArgs, workload: &Workload, dir: &std::path::Path) -> Result<Outcome, Box<dyn Error>> {
+fn run_one(
+    args: &StressArgs,
+    workload: &Workload,
+    dir: &std::path::Path,
+) -> Result<Outcome, Box<dyn Error>> {
     let sync_mode = match workload.sync {
         SyncArg::Periodic => SyncMode::Periodic {
             period: Duration::from_millis(args.period_ms.max(1)),

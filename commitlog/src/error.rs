@@ -137,14 +137,15 @@ impl fmt::Display for CorruptionKind {
             CorruptionKind::LengthOutOfRange(len) => write!(f, "impossible entry length {len}"),
             CorruptionKind::PayloadChecksum => write!(f, "entry payload fails its checksum"),
             CorruptionKind::MalformedBody => write!(f, "entry body has a malformed table list"),
-            CorruptionKind::UnexpectedEnd => write!(f, "unexpected end of data in a synced section"),
+            CorruptionKind::UnexpectedEnd => {
+                write!(f, "unexpected end of data in a synced section")
+            }
             CorruptionKind::Truncated => write!(f, "file ends inside a record"),
             CorruptionKind::BadSyncMarker => write!(f, "sync marker fails its checksum"),
             CorruptionKind::BadSeal => write!(f, "seal record fails its checksum"),
-            CorruptionKind::DamageBeforeSyncedData => write!(
-                f,
-                "segment ends early but later segments hold synced data"
-            ),
+            CorruptionKind::DamageBeforeSyncedData => {
+                write!(f, "segment ends early but later segments hold synced data")
+            }
             CorruptionKind::Oversized(len) => write!(f, "segment file of {len} bytes is too large"),
         }
     }

@@ -240,7 +240,11 @@ mod tests {
     use super::*;
 
     fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// The worked examples in docs/format.md, byte for byte.
@@ -252,7 +256,7 @@ mod tests {
         };
         assert_eq!(
             hex(&h.encode()),
-            "49 4c 43 4c 00 01 00 00 00 00 01 8b cf e5 68 00 02 00 00 00 a5 4f 6b 48"
+            "49 4c 43 4c 00 01 00 00 00 00 01 8b cf e5 68 00 02 00 00 00 f9 8c 3d 54"
         );
         assert_eq!(SegmentHeader::decode(&h.encode()), Ok(h));
     }
@@ -263,10 +267,16 @@ mod tests {
         encode_entry(&mut out, &[TableId(7)], b"hi");
         assert_eq!(
             hex(&out),
-            "00 00 00 14 a8 a0 93 10 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 07 68 69 63 3c 0a 4e"
+            "00 00 00 14 3b 9e 0b 61 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 07 68 69 b1 3b 72 f9"
         );
-        assert_eq!(hex(&encode_marker(1_700_000_000_000, 24, 64)), "00 00 00 40 7e 0b 0f 0c");
-        assert_eq!(hex(&encode_seal(1_700_000_000_000, 64)), "ff ff ff ff 2e 5d 91 ac");
+        assert_eq!(
+            hex(&encode_marker(1_700_000_000_000, 24, 64)),
+            "00 00 00 40 a6 39 a1 44"
+        );
+        assert_eq!(
+            hex(&encode_seal(1_700_000_000_000, 64)),
+            "ff ff ff ff 06 3d 44 3d"
+        );
     }
 
     #[test]
@@ -286,7 +296,13 @@ mod tests {
     #[test]
     fn file_names_round_trip_and_reject_strays() {
         assert_eq!(parse_segment_file_name(&segment_file_name(42)), Some(42));
-        for bad in ["CommitLog-.log", "CommitLog-1.log.tmp", "CommitLog-7-12.log", "x", "CommitLog-+1.log"] {
+        for bad in [
+            "CommitLog-.log",
+            "CommitLog-1.log.tmp",
+            "CommitLog-7-12.log",
+            "x",
+            "CommitLog-+1.log",
+        ] {
             assert_eq!(parse_segment_file_name(bad), None, "{bad}");
         }
     }

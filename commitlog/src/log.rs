@@ -172,8 +172,6 @@ impl Drop for InAppend<'_> {
     }
 }
 
-
-
 /// A commitlog open for appending. `Send + Sync`: share it behind an `Arc`.
 ///
 /// Created by [`CommitLog::recover`] followed by [`crate::Replay::finish`].
@@ -303,12 +301,14 @@ impl CommitLog {
             SyncMode::Batch => inner.wait_synced(position, true)?,
             SyncMode::Group { .. } => inner.wait_synced(position, false)?,
             SyncMode::Periodic { period } => {
-                let since = inner
-                    .epoch
-                    .elapsed()
-                    .saturating_sub(Duration::from_nanos(inner.last_sync_nanos.load(Ordering::Relaxed)));
+                let since = inner.epoch.elapsed().saturating_sub(Duration::from_nanos(
+                    inner.last_sync_nanos.load(Ordering::Relaxed),
+                ));
                 if since > period * 3 / 2 {
-                    inner.counters.sync_lag_stalls.fetch_add(1, Ordering::Relaxed);
+                    inner
+                        .counters
+                        .sync_lag_stalls
+                        .fetch_add(1, Ordering::Relaxed);
                     inner.wait_synced(position, false)?;
                 }
             }
@@ -340,9 +340,10 @@ impl CommitLog {
             if *entry < position {
                 *entry = position;
             }
-            let switch = st.active.as_ref().is_some_and(|a| {
-                a.entries > 0 && is_clean(a.segment.id, &a.dirty, &st.flushed)
-            });
+            let switch = st
+                .active
+                .as_ref()
+                .is_some_and(|a| a.entries > 0 && is_clean(a.segment.id, &a.dirty, &st.flushed));
             if switch {
                 self.inner.switch_segment(&mut st)?;
             }
@@ -380,7 +381,13 @@ impl CommitLog {
 
     /// Bytes of segment files on disk.
     pub fn disk_usage(&self) -> u64 {
-        self.inner.state.lock().segments.values().map(|s| s.size).sum()
+        self.inner
+            .state
+            .lock()
+            .segments
+            .values()
+            .map(|s| s.size)
+            .sum()
     }
 
     /// Number of segment files on disk.
@@ -442,7 +449,9 @@ impl CommitLog {
             let ids: Vec<u64> = st
                 .segments
                 .iter()
-                .filter(|(&id, r)| r.state == SegmentState::Closed && is_clean(id, &r.dirty, &st.flushed))
+                .filter(|(&id, r)| {
+                    r.state == SegmentState::Closed && is_clean(id, &r.dirty, &st.flushed)
+                })
                 .map(|(&id, _)| id)
                 .collect();
             ids.iter()
@@ -514,7 +523,10 @@ impl Inner {
         let mut st = self.state.lock();
         let fits = match &st.active {
             None => return Err(Error::Closed),
-            Some(a) => u64::from(a.offset) + u64::from(len) + u64::from(MARKER_LEN + SEAL_LEN) <= u64::from(size),
+            Some(a) => {
+                u64::from(a.offset) + u64::from(len) + u64::from(MARKER_LEN + SEAL_LEN)
+                    <= u64::from(size)
+            }
         };
         if !fits {
             self.switch_segment(&mut st)?;
@@ -576,8 +588,8 @@ impl Inner {
     fn open_segment(&self, st: &mut LogState) -> Result<()> {
         let id = st.next_id;
         let size = self.options.segment_size;
-        let segment = SegmentFile::create(self.fs.as_ref(), &self.dir, id, size)
-            .map_err(|e| self.fail(e))?;
+        let segment =
+            SegmentFile::create(self.fs.as_ref(), &self.dir, id, size).map_err(|e| self.fail(e))?;
         st.next_id += 1;
         st.dir_dirty = true;
         st.segments.insert(
@@ -596,7 +608,9 @@ impl Inner {
             dirty: Vec::new(),
             entries: 0,
         });
-        self.counters.segments_created.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .segments_created
+            .fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -639,9 +653,11 @@ impl Inner {
             if s.synced >= position {
                 if registered {
                     s.unregister(position);
-                    let _ = self.returning.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                        n.checked_sub(1)
-                    });
+                    let _ =
+                        self.returning
+                            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                                n.checked_sub(1)
+                            });
                 }
                 return Ok(());
             }

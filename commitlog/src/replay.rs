@@ -3,8 +3,8 @@
 
 use crate::error::{CorruptionKind, Error, Result};
 use crate::format::{
-    be32, marker_crc, parse_segment_file_name, split_body, SegmentHeader, FIRST_MARKER,
-    HEADER_LEN, MARKER_LEN, MAX_SEGMENT_SIZE, SEAL_LEN,
+    be32, marker_crc, parse_segment_file_name, split_body, SegmentHeader, FIRST_MARKER, HEADER_LEN,
+    MARKER_LEN, MAX_SEGMENT_SIZE, SEAL_LEN,
 };
 use crate::log::{CommitLog, RecoveredSegment};
 use crate::options::CommitLogOptions;
@@ -403,11 +403,12 @@ impl Iterator for Replay {
 /// Decodes one segment's bytes as replay would if it were the newest.
 pub(crate) fn decode_for_fuzzing(bytes: &[u8], segment_id: u64) -> Result<Vec<ReplayEntry>> {
     let path = PathBuf::from(crate::format::segment_file_name(segment_id));
-    let scan = scan_segment(bytes, segment_id, false).map_err(|(offset, kind)| Error::Corruption {
-        path: path.clone(),
-        offset,
-        kind,
-    })?;
+    let scan =
+        scan_segment(bytes, segment_id, false).map_err(|(offset, kind)| Error::Corruption {
+            path: path.clone(),
+            offset,
+            kind,
+        })?;
     let bytes = Bytes::copy_from_slice(bytes);
     scan.entries
         .iter()

@@ -99,7 +99,12 @@ pub(crate) fn scan_segment(
         }
         Ok(_) => {}
         Err(HeaderError::Version(v)) => return Err((0, CorruptionKind::UnsupportedVersion(v))),
-        Err(HeaderError::Magic) => return Err((0, CorruptionKind::BadHeader("not an Ilion commitlog segment"))),
+        Err(HeaderError::Magic) => {
+            return Err((
+                0,
+                CorruptionKind::BadHeader("not an Ilion commitlog segment"),
+            ))
+        }
         Err(e) => {
             // A header that never reached the disk whole: a tear at offset 0.
             let why = match e {
@@ -118,10 +123,7 @@ pub(crate) fn scan_segment(
 
     // The synced region: follow the chain of markers.
     let mut slot = FIRST_MARKER;
-    loop {
-        let Some(next) = reader.marker(slot, &mut scan) else {
-            break;
-        };
+    while let Some(next) = reader.marker(slot, &mut scan) {
         let mut at = slot + MARKER_LEN;
         while at < next {
             match reader.entry(at, next) {
@@ -213,7 +215,10 @@ impl SegmentReader<'_> {
         if self.remaining(slot) < MARKER_LEN as usize {
             return None;
         }
-        let (next, crc) = (be32(self.bytes, slot as usize), be32(self.bytes, slot as usize + 4));
+        let (next, crc) = (
+            be32(self.bytes, slot as usize),
+            be32(self.bytes, slot as usize + 4),
+        );
         if next == 0 && crc == 0 {
             return None;
         }
@@ -257,6 +262,10 @@ impl SegmentReader<'_> {
         if TABLE_COUNT_LEN + u32::from(tables) * TABLE_ID_LEN > len {
             return Err((CorruptionKind::MalformedBody, Some(end)));
         }
-        Ok(ScannedEntry { start: at, end, body })
+        Ok(ScannedEntry {
+            start: at,
+            end,
+            body,
+        })
     }
 }

@@ -51,7 +51,11 @@ impl SegmentFile {
     }
 
     pub fn write_marker(&self, slot: u32, next: u32) -> Result<()> {
-        self.write(slot, &encode_marker(self.id, slot, next), "write sync marker")
+        self.write(
+            slot,
+            &encode_marker(self.id, slot, next),
+            "write sync marker",
+        )
     }
 
     pub fn write_seal(&self, at: u32) -> Result<()> {
@@ -59,6 +63,8 @@ impl SegmentFile {
     }
 
     pub fn sync(&self) -> Result<()> {
-        self.file.sync().map_err(|e| Error::io("sync", &self.path, e))
+        self.file
+            .sync()
+            .map_err(|e| Error::io("sync", &self.path, e))
     }
 }

@@ -33,14 +33,22 @@ pub fn arc(fs: &SimFs) -> Arc<dyn FileSystem> {
 }
 
 /// Replays everything and opens the log for appending.
-pub fn open(fs: Arc<dyn FileSystem>, dir: &Path, options: CommitLogOptions) -> Result<(CommitLog, Vec<ReplayEntry>)> {
+pub fn open(
+    fs: Arc<dyn FileSystem>,
+    dir: &Path,
+    options: CommitLogOptions,
+) -> Result<(CommitLog, Vec<ReplayEntry>)> {
     let mut replay = CommitLog::recover(fs, dir, options)?;
     let entries = replay.by_ref().collect::<Result<Vec<_>>>()?;
     Ok((replay.finish()?, entries))
 }
 
 /// Replays everything without repairing anything.
-pub fn read_all(fs: Arc<dyn FileSystem>, dir: &Path, options: CommitLogOptions) -> Result<Vec<ReplayEntry>> {
+pub fn read_all(
+    fs: Arc<dyn FileSystem>,
+    dir: &Path,
+    options: CommitLogOptions,
+) -> Result<Vec<ReplayEntry>> {
     CommitLog::recover(fs, dir, options)?.collect()
 }
 
@@ -59,7 +67,11 @@ pub fn payload(seq: u64, len: usize) -> Vec<u8> {
 pub fn seq_of(bytes: &[u8]) -> u64 {
     assert!(bytes.len() >= 8, "payload too short: {bytes:?}");
     let seq = u64::from_be_bytes(bytes[..8].try_into().unwrap());
-    assert_eq!(bytes, payload(seq, bytes.len()).as_slice(), "payload {seq} damaged");
+    assert_eq!(
+        bytes,
+        payload(seq, bytes.len()).as_slice(),
+        "payload {seq} damaged"
+    );
     seq
 }
 

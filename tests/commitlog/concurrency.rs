@@ -24,7 +24,12 @@ fn sixteen_batch_appenders_share_fsyncs_and_lose_nothing() {
                 let mut last = None;
                 for i in 0..per_thread {
                     let seq = t * 1_000_000 + i;
-                    let position = log.append(&[TableId(u128::from(t))], &payload(seq, 64 + (i as usize % 200))).unwrap();
+                    let position = log
+                        .append(
+                            &[TableId(u128::from(t))],
+                            &payload(seq, 64 + (i as usize % 200)),
+                        )
+                        .unwrap();
                     assert!(Some(position) > last);
                     last = Some(position);
                 }
@@ -37,8 +42,16 @@ fn sixteen_batch_appenders_share_fsyncs_and_lose_nothing() {
     let stats = log.stats();
     log.close().unwrap();
     assert_eq!(stats.appends, threads * per_thread);
-    eprintln!("{} appends, {} fsyncs, {} sync rounds", stats.appends, stats.fsyncs, stats.sync_rounds);
-    assert!(stats.fsyncs * 2 < stats.appends, "fsyncs {} not far below appends {}", stats.fsyncs, stats.appends);
+    eprintln!(
+        "{} appends, {} fsyncs, {} sync rounds",
+        stats.appends, stats.fsyncs, stats.sync_rounds
+    );
+    assert!(
+        stats.fsyncs * 2 < stats.appends,
+        "fsyncs {} not far below appends {}",
+        stats.fsyncs,
+        stats.appends
+    );
 
     let entries = read_all(Arc::new(RealFs::new()), dir.path(), opts).unwrap();
     assert_eq!(entries.len() as u64, threads * per_thread);

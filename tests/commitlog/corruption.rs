@@ -8,7 +8,12 @@ use rand::{Rng, SeedableRng};
 /// A closed log of several segments; returns its positions.
 fn closed_log(sim: &SimFs, segment_size: u32, entries: u64) -> Vec<Position> {
     let (log, _) = open(arc(sim), &sim_dir(), options(segment_size, SyncMode::Batch)).unwrap();
-    let positions = (0..entries).map(|seq| log.append(&[TABLE_A], &payload(seq, 100 + (seq as usize * 37) % 300)).unwrap()).collect();
+    let positions = (0..entries)
+        .map(|seq| {
+            log.append(&[TABLE_A], &payload(seq, 100 + (seq as usize * 37) % 300))
+                .unwrap()
+        })
+        .collect();
     log.close().unwrap();
     positions
 }
@@ -25,9 +30,15 @@ fn bit_flip_in_an_older_segment_is_reported_with_file_and_offset() {
     let dir = sim_dir();
     let oldest = segment_paths(&sim, &dir)[0].clone();
     let oldest_id = positions[0].segment_id;
-    let last_in_oldest = positions.iter().filter(|p| p.segment_id == oldest_id).last().unwrap().offset;
+    let last_in_oldest = positions
+        .iter()
+        .rfind(|p| p.segment_id == oldest_id)
+        .unwrap()
+        .offset;
     let original = sim.contents(&oldest).unwrap();
-    let seal_at = (last_in_oldest..last_in_oldest + 16).find(|&at| is_seal(&original, oldest_id, at)).expect("seal after the last entry");
+    let seal_at = (last_in_oldest..last_in_oldest + 16)
+        .find(|&at| is_seal(&original, oldest_id, at))
+        .expect("seal after the last entry");
     let used = seal_at as usize + 8;
     let mut rng = StdRng::seed_from_u64(3);
     for trial in 0..200 {
@@ -38,7 +49,9 @@ fn bit_flip_in_an_older_segment_is_reported_with_file_and_offset() {
         img.set_contents(&oldest, damaged).unwrap();
         let mut returned = Vec::new();
         let mut error = None;
-        for entry in CommitLog::recover(arc(&img), &dir, options(16 << 10, SyncMode::Batch)).unwrap() {
+        for entry in
+            CommitLog::recover(arc(&img), &dir, options(16 << 10, SyncMode::Batch)).unwrap()
+        {
             match entry {
                 Ok(e) => returned.push(e),
                 Err(e) => error = Some(e),
@@ -47,7 +60,10 @@ fn bit_flip_in_an_older_segment_is_reported_with_file_and_offset() {
         match error {
             Some(Error::Corruption { path, offset, .. }) => {
                 assert_eq!(path, oldest, "trial {trial}");
-                assert!(offset <= byte as u64, "trial {trial}: offset {offset} after flipped byte {byte}");
+                assert!(
+                    offset <= byte as u64,
+                    "trial {trial}: offset {offset} after flipped byte {byte}"
+                );
             }
             other => panic!("trial {trial}: flip at {byte} gave {other:?}"),
         }
@@ -80,7 +96,10 @@ fn skipping_corrupt_entries_is_opt_in_and_counted() {
     let mut opts = options(16 << 10, SyncMode::Batch);
     opts.skip_corrupt_entries = true;
     let mut replay = CommitLog::recover(arc(&sim), &dir, opts).unwrap();
-    let got: Vec<u64> = replay.by_ref().map(|e| seq_of(&e.unwrap().payload)).collect();
+    let got: Vec<u64> = replay
+        .by_ref()
+        .map(|e| seq_of(&e.unwrap().payload))
+        .collect();
     let expected: Vec<u64> = (0..200).filter(|&s| s != 5).collect();
     assert_eq!(got, expected);
     assert_eq!(replay.stats().skipped_entries, 1);

@@ -15,7 +15,9 @@ fn segments_go_once_every_table_is_flushed() {
     let mut last = [Position::default(); 2];
     for seq in 0..200u64 {
         let t = (seq % 2) as usize;
-        last[t] = log.append(&[[TABLE_A, TABLE_B][t]], &payload(seq, 150)).unwrap();
+        last[t] = log
+            .append(&[[TABLE_A, TABLE_B][t]], &payload(seq, 150))
+            .unwrap();
     }
     let segments = log.segment_count();
     assert!(segments >= 4);
@@ -26,11 +28,19 @@ fn segments_go_once_every_table_is_flushed() {
 
     log.mark_flushed(TABLE_A, last[0]).unwrap();
     assert_eq!(log.tables_pinning_oldest(), vec![TABLE_B]);
-    assert_eq!(log.segment_count(), segments, "table B still pins every segment");
+    assert_eq!(
+        log.segment_count(),
+        segments,
+        "table B still pins every segment"
+    );
 
     log.mark_flushed(TABLE_B, last[1]).unwrap();
     assert!(log.tables_pinning_oldest().is_empty());
-    assert_eq!(log.segment_count(), 1, "only a fresh active segment is left");
+    assert_eq!(
+        log.segment_count(),
+        1,
+        "only a fresh active segment is left"
+    );
     assert_eq!(segment_paths(&sim, &dir).len(), 1);
     assert!(log.stats().segments_removed >= segments as u64);
     assert!(log.disk_usage() <= 8192);
@@ -47,7 +57,9 @@ fn partial_flush_frees_only_older_segments() {
     let dir = sim_dir();
     let opts = options(8192, SyncMode::Batch);
     let (log, _) = open(arc(&sim), &dir, opts.clone()).unwrap();
-    let positions: Vec<Position> = (0..200u64).map(|seq| log.append(&[TABLE_A], &payload(seq, 150)).unwrap()).collect();
+    let positions: Vec<Position> = (0..200u64)
+        .map(|seq| log.append(&[TABLE_A], &payload(seq, 150)).unwrap())
+        .collect();
     let middle = positions[100];
     log.mark_flushed(TABLE_A, middle).unwrap();
     drop(log);
@@ -55,12 +67,19 @@ fn partial_flush_frees_only_older_segments() {
     let seqs: Vec<u64> = left.iter().map(|e| seq_of(&e.payload)).collect();
     // Whole segments before the one holding entry 100 are gone; nothing
     // after entry 100 is.
-    assert!(seqs.first().copied().unwrap() > 0 && seqs.first().copied().unwrap() <= 101, "{:?}", &seqs[..3]);
+    assert!(
+        seqs.first().copied().unwrap() > 0 && seqs.first().copied().unwrap() <= 101,
+        "{:?}",
+        &seqs[..3]
+    );
     assert_eq!(*seqs.last().unwrap(), 199);
-    assert!(left.iter().all(|e| e.position.segment_id >= middle.segment_id));
+    assert!(left
+        .iter()
+        .all(|e| e.position.segment_id >= middle.segment_id));
     // Replayed segments are pinned by their tables until flushed again.
     assert_eq!(log.tables_pinning_oldest(), vec![TABLE_A]);
-    log.mark_flushed(TABLE_A, left.last().unwrap().position).unwrap();
+    log.mark_flushed(TABLE_A, left.last().unwrap().position)
+        .unwrap();
     assert_eq!(log.segment_count(), 1);
     log.close().unwrap();
     assert!(read_all(arc(&sim), &dir, opts).unwrap().is_empty());

@@ -30,7 +30,11 @@ fn workload(sim: &SimFs) -> (Result<(), Error>, Vec<u64>) {
 fn table_a_entries(sim: &SimFs) -> Vec<u64> {
     let (log, entries) = open(arc(sim), &sim_dir(), options(4096, SyncMode::Batch)).unwrap();
     log.close().unwrap();
-    entries.iter().filter(|e| e.tables == [TABLE_A]).map(|e| seq_of(&e.payload)).collect()
+    entries
+        .iter()
+        .filter(|e| e.tables == [TABLE_A])
+        .map(|e| seq_of(&e.payload))
+        .collect()
 }
 
 /// Goal: every I/O failure surfaces as an error, never a panic or silent
@@ -45,21 +49,38 @@ fn each_failed_operation_is_an_error_and_loses_nothing_acknowledged() {
     result.unwrap();
     let ops = clean.op_count();
     assert!(ops > 100, "workload does real I/O ({ops} ops)");
-    assert!(clean.op_count_of(OpKind::Remove) >= 1, "workload deletes a segment");
+    assert!(
+        clean.op_count_of(OpKind::Remove) >= 1,
+        "workload deletes a segment"
+    );
     for nth in 0..ops {
-        let kind = if nth % 2 == 0 { FaultKind::Eio } else { FaultKind::Enospc };
+        let kind = if nth % 2 == 0 {
+            FaultKind::Eio
+        } else {
+            FaultKind::Enospc
+        };
         let sim = SimFs::new();
-        sim.inject(Fault { op: None, nth, kind });
+        sim.inject(Fault {
+            op: None,
+            nth,
+            kind,
+        });
         let (result, acked) = workload(&sim);
         let err = result.expect_err(&format!("failure of operation {nth} went unnoticed"));
         assert!(!err.to_string().is_empty());
         sim.clear_faults();
 
         let kept = table_a_entries(&sim.process_crash_image());
-        assert!(acked.iter().all(|s| kept.contains(s)), "op {nth} ({err}): acked {acked:?} kept {kept:?}");
+        assert!(
+            acked.iter().all(|s| kept.contains(s)),
+            "op {nth} ({err}): acked {acked:?} kept {kept:?}"
+        );
         sim.crash(nth);
         let kept = table_a_entries(&sim);
-        assert!(acked.iter().all(|s| kept.contains(s)), "op {nth} after power loss ({err}): acked {acked:?} kept {kept:?}");
+        assert!(
+            acked.iter().all(|s| kept.contains(s)),
+            "op {nth} after power loss ({err}): acked {acked:?} kept {kept:?}"
+        );
     }
 }
 
@@ -71,7 +92,11 @@ fn short_writes_are_completed() {
     let writes = clean.op_count_of(OpKind::Write);
     for nth in 0..writes {
         let sim = SimFs::new();
-        sim.inject(Fault { op: Some(OpKind::Write), nth, kind: FaultKind::ShortWrite });
+        sim.inject(Fault {
+            op: Some(OpKind::Write),
+            nth,
+            kind: FaultKind::ShortWrite,
+        });
         let (result, acked) = workload(&sim);
         result.unwrap_or_else(|e| panic!("short write {nth}: {e}"));
         assert_eq!(table_a_entries(&sim), acked, "short write {nth}");
@@ -87,8 +112,15 @@ fn failed_sync_stops_the_log_until_reopen() {
     for seq in 0..5 {
         log.append(&[TABLE_A], &payload(seq, 100)).unwrap();
     }
-    sim.inject(Fault { op: Some(OpKind::Sync), nth: sim.op_count_of(OpKind::Sync), kind: FaultKind::Eio });
-    assert!(matches!(log.append(&[TABLE_A], &payload(5, 100)), Err(Error::Io { .. }) | Err(Error::Stopped { .. })));
+    sim.inject(Fault {
+        op: Some(OpKind::Sync),
+        nth: sim.op_count_of(OpKind::Sync),
+        kind: FaultKind::Eio,
+    });
+    assert!(matches!(
+        log.append(&[TABLE_A], &payload(5, 100)),
+        Err(Error::Io { .. }) | Err(Error::Stopped { .. })
+    ));
     let err = log.append(&[TABLE_A], &payload(6, 100)).unwrap_err();
     assert!(matches!(err, Error::Stopped { .. }), "{err}");
     assert!(err.to_string().contains("sync"), "{err}");
@@ -96,8 +128,15 @@ fn failed_sync_stops_the_log_until_reopen() {
     assert!(log.close().is_err());
     drop(log);
     sim.crash(1);
-    let kept: Vec<u64> = read_all(arc(&sim), &sim_dir(), options(8192, SyncMode::Batch)).unwrap().iter().map(|e| seq_of(&e.payload)).collect();
+    let kept: Vec<u64> = read_all(arc(&sim), &sim_dir(), options(8192, SyncMode::Batch))
+        .unwrap()
+        .iter()
+        .map(|e| seq_of(&e.payload))
+        .collect();
     assert_eq!(&kept[..5], &[0, 1, 2, 3, 4]);
     assert!(kept.len() <= 6);
-    let _ = CommitLog::recover(arc(&sim), &sim_dir(), options(8192, SyncMode::Batch)).unwrap().finish().unwrap();
+    let _ = CommitLog::recover(arc(&sim), &sim_dir(), options(8192, SyncMode::Batch))
+        .unwrap()
+        .finish()
+        .unwrap();
 }

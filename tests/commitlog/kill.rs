@@ -23,12 +23,15 @@ fn log_options() -> ilion_commitlog::CommitLogOptions {
 #[test]
 #[ignore = "run by kill_test_never_loses_acknowledged_entries as its child process"]
 fn kill_test_child_writer() {
-    let Ok(dir) = std::env::var(CHILD_DIR) else { return };
+    let Ok(dir) = std::env::var(CHILD_DIR) else {
+        return;
+    };
     let start: u64 = std::env::var(CHILD_START).unwrap().parse().unwrap();
     let (log, _) = open(Arc::new(RealFs::new()), Path::new(&dir), log_options()).unwrap();
     let mut out = std::io::stdout().lock();
     for seq in start.. {
-        log.append(&[TABLE_A], &payload(seq, 20 + (seq as usize * 7919) % 900)).unwrap();
+        log.append(&[TABLE_A], &payload(seq, 20 + (seq as usize * 7919) % 900))
+            .unwrap();
         writeln!(out, "ack {seq}").unwrap();
         out.flush().unwrap();
     }
@@ -42,7 +45,10 @@ fn kill_test_child_writer() {
 /// `ILION_KILL_ITERATIONS` asks for more.
 #[test]
 fn kill_test_never_loses_acknowledged_entries() {
-    let iterations: u64 = std::env::var("ILION_KILL_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let iterations: u64 = std::env::var("ILION_KILL_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut rng = StdRng::seed_from_u64(42);
@@ -50,7 +56,13 @@ fn kill_test_never_loses_acknowledged_entries() {
     let mut total_acked = 0u64;
     for kill in 0..iterations {
         let mut child = Command::new(&exe)
-            .args(["--exact", "kill::kill_test_child_writer", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "kill::kill_test_child_writer",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_DIR, dir.path())
             .env(CHILD_START, next_seq.to_string())
             .stdout(Stdio::piped())
@@ -81,22 +93,33 @@ fn kill_test_never_loses_acknowledged_entries() {
         child.wait().unwrap();
         reader.join().unwrap();
         let acked = acked.lock().unwrap().clone();
-        assert!(!acked.is_empty(), "kill {kill}: the child acknowledged nothing");
+        assert!(
+            !acked.is_empty(),
+            "kill {kill}: the child acknowledged nothing"
+        );
 
-        let entries: Vec<u64> = CommitLog::recover(Arc::new(RealFs::new()), dir.path(), log_options())
-            .unwrap()
-            .map(|e| seq_of(&e.unwrap().payload))
-            .collect();
-        let from_this_child: Vec<u64> = entries.iter().copied().filter(|&s| s >= next_seq).collect();
+        let entries: Vec<u64> =
+            CommitLog::recover(Arc::new(RealFs::new()), dir.path(), log_options())
+                .unwrap()
+                .map(|e| seq_of(&e.unwrap().payload))
+                .collect();
+        let from_this_child: Vec<u64> =
+            entries.iter().copied().filter(|&s| s >= next_seq).collect();
         let expected: Vec<u64> = (next_seq..next_seq + from_this_child.len() as u64).collect();
-        assert_eq!(from_this_child, expected, "kill {kill}: not a prefix of the child's appends");
+        assert_eq!(
+            from_this_child, expected,
+            "kill {kill}: not a prefix of the child's appends"
+        );
         assert!(
             from_this_child.len() >= acked.len(),
             "kill {kill}: {} acknowledged but {} replayed",
             acked.len(),
             from_this_child.len()
         );
-        assert!(entries.windows(2).all(|w| w[0] < w[1]), "kill {kill}: replay out of order");
+        assert!(
+            entries.windows(2).all(|w| w[0] < w[1]),
+            "kill {kill}: replay out of order"
+        );
         total_acked += acked.len() as u64;
         next_seq += from_this_child.len() as u64;
     }

@@ -1,6 +1,9 @@
 //! Integration tests of the commitlog: round trips, torn tails, corruption,
 //! simulated power loss, killed writers, failed I/O, concurrency, discard.
 
+// Test code: unwrapping is how a test says "this must succeed".
+#![allow(clippy::unwrap_used)]
+
 mod common;
 mod concurrency;
 mod corruption;

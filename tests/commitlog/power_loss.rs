@@ -24,7 +24,8 @@ fn crash_once(seed: u64, mode: SyncMode, max_ops: u64) -> (Vec<u64>, Vec<u64>) {
         drop(log);
     }
     sim.crash(seed);
-    let (log, entries) = open(arc(&sim), &dir, opts.clone()).unwrap_or_else(|e| panic!("seed {seed}: reopen failed: {e}"));
+    let (log, entries) = open(arc(&sim), &dir, opts.clone())
+        .unwrap_or_else(|e| panic!("seed {seed}: reopen failed: {e}"));
     let replayed: Vec<u64> = entries.iter().map(|e| seq_of(&e.payload)).collect();
     // The repaired log takes new appends and replays consistently.
     log.append(&[TABLE_A], &payload(10_000, 50)).unwrap();
@@ -49,18 +50,36 @@ fn batch_mode_keeps_every_acknowledged_entry_through_power_loss() {
         let (acked, replayed) = crash_once(seed, SyncMode::Batch, 700);
         let expected_prefix: Vec<u64> = (0..replayed.len() as u64).collect();
         assert_eq!(replayed, expected_prefix, "seed {seed}: not a prefix");
-        assert!(replayed.len() >= acked.len(), "seed {seed}: acked {} replayed {}", acked.len(), replayed.len());
+        assert!(
+            replayed.len() >= acked.len(),
+            "seed {seed}: acked {} replayed {}",
+            acked.len(),
+            replayed.len()
+        );
         total_acked += acked.len();
     }
-    assert!(total_acked > 300 * 20, "crashes happened at meaningful points");
+    assert!(
+        total_acked > 300 * 20,
+        "crashes happened at meaningful points"
+    );
 }
 
 /// Goal: Group mode promises the same as Batch.
 #[test]
 fn group_mode_keeps_every_acknowledged_entry_through_power_loss() {
     for seed in 0..40 {
-        let (acked, replayed) = crash_once(1000 + seed, SyncMode::Group { window: Duration::from_micros(200) }, 500);
-        assert_eq!(replayed, (0..replayed.len() as u64).collect::<Vec<_>>(), "seed {seed}");
+        let (acked, replayed) = crash_once(
+            1000 + seed,
+            SyncMode::Group {
+                window: Duration::from_micros(200),
+            },
+            500,
+        );
+        assert_eq!(
+            replayed,
+            (0..replayed.len() as u64).collect::<Vec<_>>(),
+            "seed {seed}"
+        );
         assert!(replayed.len() >= acked.len(), "seed {seed}");
     }
 }
@@ -70,7 +89,17 @@ fn group_mode_keeps_every_acknowledged_entry_through_power_loss() {
 #[test]
 fn periodic_mode_survivors_are_a_prefix() {
     for seed in 0..60 {
-        let (_, replayed) = crash_once(2000 + seed, SyncMode::Periodic { period: Duration::from_millis(1) }, 500);
-        assert_eq!(replayed, (0..replayed.len() as u64).collect::<Vec<_>>(), "seed {seed}");
+        let (_, replayed) = crash_once(
+            2000 + seed,
+            SyncMode::Periodic {
+                period: Duration::from_millis(1),
+            },
+            500,
+        );
+        assert_eq!(
+            replayed,
+            (0..replayed.len() as u64).collect::<Vec<_>>(),
+            "seed {seed}"
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! matrix (docs/format.md, "Reading a segment").
 
 use crate::common::*;
-use ilion_commitlog::format::{encode_marker, segment_file_name, SegmentHeader, FIRST_ENTRY, FIRST_MARKER};
+use ilion_commitlog::format::{
+    encode_marker, segment_file_name, SegmentHeader, FIRST_ENTRY, FIRST_MARKER,
+};
 use ilion_commitlog::{CorruptionKind, Error, SyncMode};
 use ilion_vfs::{write_all_at, FileSystem, SimFs};
 
@@ -18,7 +20,12 @@ fn put(sim: &SimFs, id: u64, bytes: &[u8]) {
 }
 
 fn header(id: u64) -> Vec<u8> {
-    SegmentHeader { segment_id: id, segment_size: 8192 }.encode().to_vec()
+    SegmentHeader {
+        segment_id: id,
+        segment_size: 8192,
+    }
+    .encode()
+    .to_vec()
 }
 
 /// A valid older segment whose first marker proves a sync: one entry.
@@ -29,12 +36,18 @@ fn synced_segment(id: u64) -> Vec<u8> {
     ilion_commitlog::format::encode_entry(&mut entry, &[TABLE_A], &payload(id, 40));
     bytes.extend_from_slice(&entry);
     let end = bytes.len() as u32;
-    bytes[FIRST_MARKER as usize..FIRST_ENTRY as usize].copy_from_slice(&encode_marker(id, FIRST_MARKER, end));
+    bytes[FIRST_MARKER as usize..FIRST_ENTRY as usize].copy_from_slice(&encode_marker(
+        id,
+        FIRST_MARKER,
+        end,
+    ));
     bytes.extend_from_slice(&ilion_commitlog::format::encode_seal(id, end));
     bytes
 }
 
-fn corruption(result: ilion_commitlog::Result<Vec<ilion_commitlog::ReplayEntry>>) -> (u64, CorruptionKind) {
+fn corruption(
+    result: ilion_commitlog::Result<Vec<ilion_commitlog::ReplayEntry>>,
+) -> (u64, CorruptionKind) {
     match result {
         Err(Error::Corruption { offset, kind, .. }) => (offset, kind),
         other => panic!("expected corruption, got {other:?}"),
@@ -43,14 +56,22 @@ fn corruption(result: ilion_commitlog::Result<Vec<ilion_commitlog::ReplayEntry>>
 
 #[test]
 fn empty_zeroed_and_header_only_newest_segments_replay_as_empty() {
-    for bytes in [Vec::new(), vec![0; 8192], header(7), header(7)[..10].to_vec()] {
+    for bytes in [
+        Vec::new(),
+        vec![0; 8192],
+        header(7),
+        header(7)[..10].to_vec(),
+    ] {
         let sim = SimFs::new();
         put(&sim, 7, &bytes);
         assert!(read_all(arc(&sim), &sim_dir(), opts()).unwrap().is_empty());
         let (log, entries) = open(arc(&sim), &sim_dir(), opts()).unwrap();
         assert!(entries.is_empty());
         log.close().unwrap();
-        assert!(read_all(arc(&sim), &sim_dir(), opts()).unwrap().is_empty(), "stays empty after repair");
+        assert!(
+            read_all(arc(&sim), &sim_dir(), opts()).unwrap().is_empty(),
+            "stays empty after repair"
+        );
     }
 }
 
@@ -75,7 +96,13 @@ fn foreign_or_newer_segments_are_refused() {
     let sim = SimFs::new();
     put(&sim, 3, &header(4));
     let (_, kind) = corruption(read_all(arc(&sim), &sim_dir(), opts()));
-    assert_eq!(kind, CorruptionKind::SegmentIdMismatch { header: 4, file_name: 3 });
+    assert_eq!(
+        kind,
+        CorruptionKind::SegmentIdMismatch {
+            header: 4,
+            file_name: 3
+        }
+    );
 
     let mut newer = header(5);
     newer[5] = 2; // format version 2
@@ -84,7 +111,10 @@ fn foreign_or_newer_segments_are_refused() {
     let sim = SimFs::new();
     put(&sim, 5, &newer);
     let err = read_all(arc(&sim), &sim_dir(), opts()).unwrap_err();
-    assert!(err.to_string().contains("unsupported format version 2"), "{err}");
+    assert!(
+        err.to_string().contains("unsupported format version 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -92,7 +122,12 @@ fn stray_files_are_ignored() {
     let sim = SimFs::new();
     put(&sim, 9, &synced_segment(9));
     let dir = sim_dir();
-    for name in ["notes.txt", "CommitLog-x.log", "CommitLog-7-9.log", "CommitLog-9.log.tmp"] {
+    for name in [
+        "notes.txt",
+        "CommitLog-x.log",
+        "CommitLog-7-9.log",
+        "CommitLog-9.log.tmp",
+    ] {
         sim.create(&dir.join(name)).unwrap();
     }
     let entries = read_all(arc(&sim), &dir, opts()).unwrap();
@@ -110,7 +145,10 @@ fn length_past_the_end_of_a_synced_section_is_corruption() {
     put(&sim, 9, &bytes);
     let (offset, kind) = corruption(read_all(arc(&sim), &sim_dir(), opts()));
     assert_eq!(offset, u64::from(FIRST_ENTRY));
-    assert!(matches!(kind, CorruptionKind::LengthOutOfRange(_)), "{kind}");
+    assert!(
+        matches!(kind, CorruptionKind::LengthOutOfRange(_)),
+        "{kind}"
+    );
 }
 
 #[test]
@@ -127,7 +165,13 @@ fn huge_length_fields_are_rejected_without_allocating() {
         assert!(read_all(arc(&sim), &sim_dir(), opts()).unwrap().is_empty());
         put(&sim, 10, &synced_segment(10));
         let (offset, kind) = corruption(read_all(arc(&sim), &sim_dir(), opts()));
-        assert_eq!((offset, kind), (u64::from(FIRST_ENTRY), CorruptionKind::LengthOutOfRange(len)));
+        assert_eq!(
+            (offset, kind),
+            (
+                u64::from(FIRST_ENTRY),
+                CorruptionKind::LengthOutOfRange(len)
+            )
+        );
     }
 }
 
@@ -140,13 +184,26 @@ fn replaying_twice_gives_the_same_entries() {
     }
     let image = sim.process_crash_image();
     drop(log);
-    let first: Vec<u64> = read_all(arc(&image), &sim_dir(), opts()).unwrap().iter().map(|e| seq_of(&e.payload)).collect();
+    let first: Vec<u64> = read_all(arc(&image), &sim_dir(), opts())
+        .unwrap()
+        .iter()
+        .map(|e| seq_of(&e.payload))
+        .collect();
     let (log, second) = open(arc(&image), &sim_dir(), opts()).unwrap();
     drop(log);
     let (_, third) = open(arc(&image), &sim_dir(), opts()).unwrap();
     assert_eq!(first, (0..60).collect::<Vec<_>>());
-    assert_eq!(second.iter().map(|e| seq_of(&e.payload)).collect::<Vec<_>>(), first);
-    assert_eq!(third.iter().map(|e| seq_of(&e.payload)).collect::<Vec<_>>(), first);
+    assert_eq!(
+        second
+            .iter()
+            .map(|e| seq_of(&e.payload))
+            .collect::<Vec<_>>(),
+        first
+    );
+    assert_eq!(
+        third.iter().map(|e| seq_of(&e.payload)).collect::<Vec<_>>(),
+        first
+    );
 }
 
 #[test]

@@ -26,9 +26,18 @@ fn torn_tail_at_every_offset_of_the_last_entries_keeps_every_earlier_entry() {
     let (log, _) = open(arc(&sim), &dir, opts.clone()).unwrap();
     let mut positions: Vec<Position> = Vec::new();
     // Past the first segments, until the newest one holds eight entries.
-    while positions.len() < 100 || positions.iter().filter(|p| p.segment_id == positions.last().unwrap().segment_id).count() < 8 {
+    while positions.len() < 100
+        || positions
+            .iter()
+            .filter(|p| p.segment_id == positions.last().unwrap().segment_id)
+            .count()
+            < 8
+    {
         let seq = positions.len() as u64;
-        positions.push(log.append(&[TABLE_A], &payload(seq, rng.random_range(50..400))).unwrap());
+        positions.push(
+            log.append(&[TABLE_A], &payload(seq, rng.random_range(50..400)))
+                .unwrap(),
+        );
     }
     let image = sim.process_crash_image();
     drop(log);
@@ -36,8 +45,14 @@ fn torn_tail_at_every_offset_of_the_last_entries_keeps_every_earlier_entry() {
     let newest_id = positions.last().unwrap().segment_id;
     let newest = segment_paths(&image, &dir).pop().unwrap();
     let content = image.contents(&newest).unwrap();
-    let in_newest: Vec<&Position> = positions.iter().filter(|p| p.segment_id == newest_id).collect();
-    assert!(in_newest.len() >= 4, "the newest segment holds enough entries");
+    let in_newest: Vec<&Position> = positions
+        .iter()
+        .filter(|p| p.segment_id == newest_id)
+        .collect();
+    assert!(
+        in_newest.len() >= 4,
+        "the newest segment holds enough entries"
+    );
     let from = in_newest[in_newest.len() - 4].offset;
     let to = in_newest.last().unwrap().offset + 8;
 
@@ -49,7 +64,9 @@ fn torn_tail_at_every_offset_of_the_last_entries_keeps_every_earlier_entry() {
         match damage {
             Damage::Truncate => bytes.truncate(cut_at),
             Damage::Zero => bytes[cut_at..].fill(0),
-            Damage::Garbage => bytes[cut_at..to as usize + 64].iter_mut().for_each(|b| *b = rng.random()),
+            Damage::Garbage => bytes[cut_at..to as usize + 64]
+                .iter_mut()
+                .for_each(|b| *b = rng.random()),
         }
         img.set_contents(&newest, bytes).unwrap();
         let expected: Vec<u64> = positions
@@ -58,7 +75,8 @@ fn torn_tail_at_every_offset_of_the_last_entries_keeps_every_earlier_entry() {
             .filter(|(_, p)| p.segment_id < newest_id || p.offset <= cut)
             .map(|(seq, _)| seq as u64)
             .collect();
-        let got = read_all(arc(&img), &dir, opts.clone()).unwrap_or_else(|e| panic!("cut {cut} {damage:?}: {e}"));
+        let got = read_all(arc(&img), &dir, opts.clone())
+            .unwrap_or_else(|e| panic!("cut {cut} {damage:?}: {e}"));
         let got: Vec<u64> = got.iter().map(|e| seq_of(&e.payload)).collect();
         assert_eq!(got, expected, "cut at {cut} ({damage:?})");
 
@@ -69,7 +87,11 @@ fn torn_tail_at_every_offset_of_the_last_entries_keeps_every_earlier_entry() {
             assert_eq!(again.len(), expected.len());
             log.append(&[TABLE_A], &payload(1000, 64)).unwrap();
             log.close().unwrap();
-            let after: Vec<u64> = read_all(arc(&img), &dir, opts.clone()).unwrap().iter().map(|e| seq_of(&e.payload)).collect();
+            let after: Vec<u64> = read_all(arc(&img), &dir, opts.clone())
+                .unwrap()
+                .iter()
+                .map(|e| seq_of(&e.payload))
+                .collect();
             let mut want = expected.clone();
             want.push(1000);
             assert_eq!(after, want, "cut at {cut} ({damage:?}) after repair");
@@ -86,7 +108,9 @@ fn torn_older_segment_without_later_sync_ends_the_log_there() {
     let opts = options(8192, never_synced());
     let dir = sim_dir();
     let (log, _) = open(arc(&sim), &dir, opts.clone()).unwrap();
-    let positions: Vec<Position> = (0..80u64).map(|seq| log.append(&[TABLE_A], &payload(seq, 200)).unwrap()).collect();
+    let positions: Vec<Position> = (0..80u64)
+        .map(|seq| log.append(&[TABLE_A], &payload(seq, 200)).unwrap())
+        .collect();
     let image = sim.process_crash_image();
     drop(log);
     let paths = segment_paths(&image, &dir);
@@ -94,13 +118,26 @@ fn torn_older_segment_without_later_sync_ends_the_log_there() {
     // Damage the middle of the second-newest segment.
     let victim = &paths[paths.len() - 2];
     let mut bytes = image.contents(victim).unwrap();
-    let victim_id = positions.iter().map(|p| p.segment_id).filter(|&id| id < positions.last().unwrap().segment_id).max().unwrap();
-    let cut = positions.iter().find(|p| p.segment_id == victim_id).unwrap().offset + 3;
+    let victim_id = positions
+        .iter()
+        .map(|p| p.segment_id)
+        .filter(|&id| id < positions.last().unwrap().segment_id)
+        .max()
+        .unwrap();
+    let cut = positions
+        .iter()
+        .find(|p| p.segment_id == victim_id)
+        .unwrap()
+        .offset
+        + 3;
     bytes[cut as usize] ^= 0x40;
     image.set_contents(victim, bytes).unwrap();
 
     let mut replay = ilion_commitlog::CommitLog::recover(arc(&image), &dir, opts.clone()).unwrap();
-    let got: Vec<u64> = replay.by_ref().map(|e| seq_of(&e.unwrap().payload)).collect();
+    let got: Vec<u64> = replay
+        .by_ref()
+        .map(|e| seq_of(&e.unwrap().payload))
+        .collect();
     let expected: Vec<u64> = positions
         .iter()
         .enumerate()
@@ -110,7 +147,15 @@ fn torn_older_segment_without_later_sync_ends_the_log_there() {
     assert_eq!(got, expected);
     let log = replay.finish().unwrap();
     drop(log);
-    assert_eq!(segment_paths(&image, &dir).len(), paths.len() - 1 + 1, "later segment gone, a new one made");
-    let again: Vec<u64> = read_all(arc(&image), &dir, opts).unwrap().iter().map(|e| seq_of(&e.payload)).collect();
+    assert_eq!(
+        segment_paths(&image, &dir).len(),
+        paths.len() - 1 + 1,
+        "later segment gone, a new one made"
+    );
+    let again: Vec<u64> = read_all(arc(&image), &dir, opts)
+        .unwrap()
+        .iter()
+        .map(|e| seq_of(&e.payload))
+        .collect();
     assert_eq!(again, expected);
 }

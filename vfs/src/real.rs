@@ -130,7 +130,9 @@ struct MappedFile {
 
 impl std::fmt::Debug for MappedFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MappedFile").field("len", &self.len).finish()
+        f.debug_struct("MappedFile")
+            .field("len", &self.len)
+            .finish()
     }
 }
 

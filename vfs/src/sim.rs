@@ -200,7 +200,9 @@ impl SimState {
 
     fn inode(&mut self, ino: u64, generation: u64) -> io::Result<&mut Inode> {
         if generation != self.generation {
-            return Err(io::Error::other("file handle from before a simulated crash"));
+            return Err(io::Error::other(
+                "file handle from before a simulated crash",
+            ));
         }
         self.inodes
             .get_mut(&ino)
@@ -587,7 +589,10 @@ mod tests {
         });
         let err = f.sync().unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
-        assert!(read(&fs, &dir.join("a")).is_empty(), "failed sync drops dirty data");
+        assert!(
+            read(&fs, &dir.join("a")).is_empty(),
+            "failed sync drops dirty data"
+        );
         fs.fail_after(1);
         fs.sync_dir(dir).unwrap();
         assert!(fs.sync_dir(dir).is_err(), "machine off");
