@@ -110,7 +110,9 @@ fn preallocate(file: &File, len: u64) -> io::Result<()> {
                 file.write_all_at(&zeros[..n], done)?;
                 done += n as u64;
             }
-            Ok(())
+            // Written back now, so the first sync of the segment does not
+            // pay for the whole file.
+            file.sync_data()
         }
         err => Err(io::Error::from_raw_os_error(err)),
     }
