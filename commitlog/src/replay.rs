@@ -54,6 +54,16 @@ struct LogEnd {
     tail_slots: Vec<u32>,
 }
 
+/// A segment that ends with a valid seal that its marker chain does not
+/// reach (its last marker was never written, or was torn by a crash).
+#[derive(Debug)]
+struct Unmarked {
+    index: usize,
+    chain_end: u32,
+    tail_slots: Vec<u32>,
+    seal_at: u32,
+}
+
 struct Loaded {
     index: usize,
     bytes: Bytes,
@@ -83,6 +93,7 @@ pub struct Replay {
     next_file: usize,
     current: Option<Loaded>,
     end: Option<LogEnd>,
+    unmarked: Vec<Unmarked>,
     recovered: Vec<RecoveredSegment>,
     failure: Option<String>,
     done: bool,
@@ -136,6 +147,7 @@ impl CommitLog {
             next_file: 0,
             current: None,
             end: None,
+            unmarked: Vec::new(),
             recovered: Vec::new(),
             failure: None,
             done: false,
@@ -189,6 +201,14 @@ impl Replay {
         if let Some(cause) = self.failure.take() {
             return Err(Error::ReplayIncomplete { cause });
         }
+        // Complete the marker chains first: once the new segment is synced,
+        // replay insists that every earlier segment is fully marked.
+        for unmarked in std::mem::take(&mut self.unmarked) {
+            let (id, path) = &self.files[unmarked.index];
+            let segment = SegmentFile::open(self.fs.as_ref(), path, *id)?;
+            write_chain(&segment, unmarked.chain_end, &unmarked.tail_slots, unmarked.seal_at)?;
+            segment.sync()?;
+        }
         if let Some(end) = self.end.take() {
             self.cut_log(&end)?;
         }
@@ -212,12 +232,7 @@ impl Replay {
                 .set_len(new_len)
                 .map_err(|e| Error::io("truncate", &path, e))?;
             segment.write_seal(end.at)?;
-            let mut slots = vec![end.chain_end];
-            slots.extend(&end.tail_slots);
-            for (i, &slot) in slots.iter().enumerate() {
-                let next = slots.get(i + 1).copied().unwrap_or(end.at);
-                segment.write_marker(slot, next)?;
-            }
+            write_chain(&segment, end.chain_end, &end.tail_slots, end.at)?;
             segment.sync()?;
             if let Some(s) = self.recovered.iter_mut().find(|s| s.id == id) {
                 s.size = new_len;
@@ -324,7 +339,16 @@ impl Replay {
         });
         let later_proof = self.proofs[loaded.index + 1..].iter().any(|&p| p);
         let end_at = match loaded.scan.end {
-            ScanEnd::Sealed { .. } => return,
+            ScanEnd::Sealed { proven: true, .. } => return,
+            ScanEnd::Sealed { at, proven: false } => {
+                self.unmarked.push(Unmarked {
+                    index: loaded.index,
+                    chain_end: loaded.scan.chain_end,
+                    tail_slots: loaded.scan.tail_slots,
+                    seal_at: at,
+                });
+                return;
+            }
             ScanEnd::Open { at } | ScanEnd::Torn { at, .. } => at,
         };
         if later_proof {
@@ -398,6 +422,17 @@ impl Iterator for Replay {
             }
         }
     }
+}
+
+/// Writes the markers that vouch for everything from `chain_end` to
+/// `seal_at`, through the marker slots reserved in between.
+fn write_chain(segment: &SegmentFile, chain_end: u32, tail_slots: &[u32], seal_at: u32) -> Result<()> {
+    let mut slot = chain_end;
+    for &next in tail_slots.iter().chain(std::iter::once(&seal_at)) {
+        segment.write_marker(slot, next)?;
+        slot = next;
+    }
+    Ok(())
 }
 
 /// Decodes one segment's bytes as replay would if it were the newest.
