@@ -39,6 +39,7 @@
 
 mod error;
 pub mod format;
+mod group_commit;
 mod log;
 mod options;
 mod replay;

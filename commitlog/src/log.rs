@@ -4,16 +4,17 @@ use crate::error::{Error, Result};
 use crate::format::{
     body_len, encode_entry, ENTRY_OVERHEAD, FIRST_ENTRY, FIRST_MARKER, MARKER_LEN, SEAL_LEN,
 };
+use crate::group_commit::GroupCommit;
 use crate::options::{CommitLogOptions, SyncMode};
 use crate::segment::SegmentFile;
 use crate::{Position, TableId};
 use ilion_vfs::FileSystem;
-use parking_lot::{Condvar, Mutex, MutexGuard};
+use parking_lot::{Condvar, Mutex};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::{JoinHandle, Thread};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Counters describing what a [`CommitLog`] has done since it was opened.
@@ -99,44 +100,11 @@ struct LogState {
     sealed: Vec<Sealed>,
     segments: BTreeMap<u64, SegmentRecord>,
     flushed: HashMap<TableId, Position>,
-    /// Position of the last appended entry.
-    written: Position,
+    /// Entries appended since open: the sequence number of the last one.
+    appended: u64,
     /// A segment was created since the directory was last synced.
     dir_dirty: bool,
     next_id: u64,
-}
-
-#[derive(Default)]
-struct SyncState {
-    synced: Position,
-    in_progress: bool,
-    failure: Option<String>,
-    /// Appenders parked until a sync covers their position.
-    waiters: Vec<Arc<Waiter>>,
-}
-
-/// A parked appender. The thread that finishes a sync round tells each
-/// waiter its outcome directly and unparks just that thread, so waking
-/// sixteen appenders costs sixteen unparks rather than a chain of handoffs
-/// of the sync mutex.
-struct Waiter {
-    position: Position,
-    /// Whether this waiter may run the next round itself (Batch mode).
-    can_lead: bool,
-    outcome: AtomicU8,
-    thread: Thread,
-}
-
-const WAITING: u8 = 0;
-const COVERED: u8 = 1;
-const FAILED: u8 = 2;
-const LEAD: u8 = 3;
-
-impl Waiter {
-    fn signal(&self, outcome: u8) {
-        self.outcome.store(outcome, Ordering::Release);
-        self.thread.unpark();
-    }
 }
 
 struct Inner {
@@ -144,41 +112,13 @@ struct Inner {
     dir: PathBuf,
     options: CommitLogOptions,
     state: Mutex<LogState>,
-    sync: Mutex<SyncState>,
-    synced_cv: Condvar,
-    stopped: AtomicBool,
+    commit: GroupCommit,
     shutdown: Mutex<bool>,
     shutdown_cv: Condvar,
     epoch: Instant,
     /// Nanoseconds after `epoch` at which the last sync round finished.
     last_sync_nanos: AtomicU64,
-    /// Threads inside `append`, and how many of them are blocked waiting
-    /// for a sync: a group-commit leader gives the difference (threads about
-    /// to join) a moment before it starts.
-    in_append: AtomicUsize,
-    waiting: AtomicUsize,
-    /// Blocked appenders that the last round covered but that have not run
-    /// yet: they are about to return, and most will append again at once.
-    returning: AtomicUsize,
-    /// How long the last sync round with I/O took, in nanoseconds.
-    last_round_nanos: AtomicU64,
     counters: Counters,
-}
-
-/// Counts a thread inside `append` for as long as it lives.
-struct InAppend<'a>(&'a AtomicUsize);
-
-impl<'a> InAppend<'a> {
-    fn enter(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::Relaxed);
-        InAppend(counter)
-    }
-}
-
-impl Drop for InAppend<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 /// A commitlog open for appending. `Send + Sync`: share it behind an `Arc`.
@@ -242,7 +182,7 @@ impl CommitLog {
             sealed: Vec::new(),
             segments,
             flushed: HashMap::new(),
-            written: Position::default(),
+            appended: 0,
             dir_dirty: false,
             next_id,
         };
@@ -251,17 +191,11 @@ impl CommitLog {
             dir: dir.to_path_buf(),
             options,
             state: Mutex::new(state),
-            sync: Mutex::new(SyncState::default()),
-            synced_cv: Condvar::new(),
-            stopped: AtomicBool::new(false),
+            commit: GroupCommit::default(),
             shutdown: Mutex::new(false),
             shutdown_cv: Condvar::new(),
             epoch: Instant::now(),
             last_sync_nanos: AtomicU64::new(0),
-            in_append: AtomicUsize::new(0),
-            waiting: AtomicUsize::new(0),
-            returning: AtomicUsize::new(0),
-            last_round_nanos: AtomicU64::new(0),
             counters: Counters::default(),
         });
         {
@@ -301,14 +235,14 @@ impl CommitLog {
     /// included); [`Error::Closed`] after [`CommitLog::close`].
     pub fn append(&self, tables: &[TableId], payload: &[u8]) -> Result<Position> {
         let inner = &self.inner;
-        let _in_append = InAppend::enter(&inner.in_append);
+        let _in_append = inner.commit.enter_append();
         inner.check_entry(tables, payload)?;
         let mut framed = Vec::new();
         encode_entry(&mut framed, tables, payload);
-        let position = inner.append_framed(tables, &framed)?;
+        let (position, seq) = inner.append_framed(tables, &framed)?;
         match inner.options.sync_mode {
-            SyncMode::Batch => inner.wait_synced(position, true)?,
-            SyncMode::Group { .. } => inner.wait_synced(position, false)?,
+            SyncMode::Batch => inner.wait_synced(seq, true)?,
+            SyncMode::Group { .. } => inner.wait_synced(seq, false)?,
             SyncMode::Periodic { period } => {
                 let since = inner.epoch.elapsed().saturating_sub(Duration::from_nanos(
                     inner.last_sync_nanos.load(Ordering::Relaxed),
@@ -318,7 +252,7 @@ impl CommitLog {
                         .counters
                         .sync_lag_stalls
                         .fetch_add(1, Ordering::Relaxed);
-                    inner.wait_synced(position, false)?;
+                    inner.wait_synced(seq, false)?;
                 }
             }
         }
@@ -330,8 +264,8 @@ impl CommitLog {
     /// # Errors
     /// [`Error::Stopped`] if this or an earlier sync failed.
     pub fn sync(&self) -> Result<()> {
-        let written = self.inner.state.lock().written;
-        self.inner.wait_synced(written, true)
+        let appended = self.inner.state.lock().appended;
+        self.inner.wait_synced(appended, true)
     }
 
     /// Records that every entry of `table` up to and including `position` is
@@ -523,9 +457,10 @@ impl Inner {
         Ok(())
     }
 
-    fn append_framed(&self, tables: &[TableId], framed: &[u8]) -> Result<Position> {
-        if self.stopped.load(Ordering::Acquire) {
-            return Err(self.stopped_error());
+    /// Writes a framed entry; returns its position and sequence number.
+    fn append_framed(&self, tables: &[TableId], framed: &[u8]) -> Result<(Position, u64)> {
+        if self.commit.is_failed() {
+            return Err(self.commit.stopped_error());
         }
         let len = framed.len() as u32;
         let size = self.options.segment_size;
@@ -560,13 +495,14 @@ impl Inner {
             segment_id: active.segment.id,
             offset: end,
         };
-        st.written = position;
+        st.appended += 1;
+        let seq = st.appended;
         drop(st);
         self.counters.appends.fetch_add(1, Ordering::Relaxed);
         self.counters
             .bytes_appended
             .fetch_add(u64::from(len), Ordering::Relaxed);
-        Ok(position)
+        Ok((position, seq))
     }
 
     /// Seals the active segment and opens the next one.
@@ -625,21 +561,8 @@ impl Inner {
 
     /// Records the first failure; the log accepts nothing afterwards.
     fn fail(&self, error: Error) -> Error {
-        let mut s = self.sync.lock();
-        if s.failure.is_none() {
-            s.failure = Some(error.to_string());
-        }
-        self.stopped.store(true, Ordering::Release);
-        for waiter in s.waiters.drain(..) {
-            waiter.signal(FAILED);
-        }
-        self.synced_cv.notify_all();
+        self.commit.fail(error.to_string());
         error
-    }
-
-    fn stopped_error(&self) -> Error {
-        let cause = self.sync.lock().failure.clone().unwrap_or_default();
-        Error::Stopped { cause }
     }
 
     fn sync_dir(&self) -> Result<()> {
@@ -649,176 +572,30 @@ impl Inner {
             .map_err(|e| self.fail(Error::io("sync directory", &self.dir, e)))
     }
 
-    /// Waits until `position` is durable. A `lead`ing waiter that finds no
+    /// Waits until entry `seq` is durable. A `lead`ing waiter that finds no
     /// sync running runs one itself (group commit); others wait for the
     /// background thread.
-    fn wait_synced(&self, position: Position, lead: bool) -> Result<()> {
-        loop {
-            let mut s = self.sync.lock();
-            if let Some(cause) = &s.failure {
-                return Err(Error::Stopped {
-                    cause: cause.clone(),
-                });
-            }
-            if s.synced >= position {
-                return Ok(());
-            }
-            if lead && !s.in_progress {
-                // Claim the round first, so that followers arriving while
-                // the leader gathers them park instead of leading another.
-                s.in_progress = true;
-                let outcome = MutexGuard::unlocked(&mut s, || {
-                    self.gather_followers();
-                    self.sync_round_timed()
-                });
-                self.finish_round(&mut s, outcome, false)?;
-                // Still on the CPU: run the next round for the waiters this
-                // one did not cover, rather than waking one of them to do it.
-                if s.waiters.iter().any(|w| w.can_lead) && !s.in_progress {
-                    s.in_progress = true;
-                    let outcome = MutexGuard::unlocked(&mut s, || {
-                        self.gather_followers();
-                        self.sync_round_timed()
-                    });
-                    self.finish_round(&mut s, outcome, true)?;
-                }
-                continue;
-            }
-            let waiter = Arc::new(Waiter {
-                position,
-                can_lead: lead,
-                outcome: AtomicU8::new(WAITING),
-                thread: std::thread::current(),
-            });
-            s.waiters.push(waiter.clone());
-            drop(s);
-            self.waiting.fetch_add(1, Ordering::Relaxed);
-            let outcome = loop {
-                match waiter.outcome.load(Ordering::Acquire) {
-                    WAITING => std::thread::park(),
-                    outcome => break outcome,
-                }
-            };
-            self.waiting.fetch_sub(1, Ordering::Relaxed);
-            match outcome {
-                COVERED => {
-                    let _ =
-                        self.returning
-                            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                                n.checked_sub(1)
-                            });
-                    return Ok(());
-                }
-                FAILED => return Err(self.stopped_error()),
-                // LEAD: go round again and run the next sync.
-                _ => {}
-            }
-        }
-    }
-
-    /// Gives appenders that are about to add entries a moment to do so
-    /// before a group-commit leader starts its round, so that one fsync
-    /// covers them too: on a machine with few cores, the appenders woken by
-    /// the previous round otherwise miss every other round. Waits at most
-    /// half the last round's duration (and 200 µs); costs nothing when the
-    /// leader is the only appender.
-    fn gather_followers(&self) {
-        if self.in_append.load(Ordering::Relaxed) <= 1 {
-            return;
-        }
-        let budget = Duration::from_nanos(self.last_round_nanos.load(Ordering::Relaxed) / 2)
-            .min(Duration::from_micros(200));
-        let started = Instant::now();
-        loop {
-            let waiting = self.waiting.load(Ordering::Relaxed);
-            let returning = self.returning.load(Ordering::Relaxed);
-            let blocked_for_next_round = waiting.saturating_sub(returning);
-            if self.in_append.load(Ordering::Relaxed) <= blocked_for_next_round + 1
-                || started.elapsed() >= budget
-            {
-                return;
-            }
-            std::thread::yield_now();
-        }
+    fn wait_synced(&self, seq: u64, lead: bool) -> Result<()> {
+        self.commit
+            .wait_until(seq, lead, || self.sync_round_timed())
     }
 
     /// Runs one sync round, after any round in progress.
     fn run_sync_round(&self) -> Result<()> {
-        let mut s = self.sync.lock();
-        while s.in_progress {
-            self.synced_cv.wait(&mut s);
-        }
-        if let Some(cause) = &s.failure {
-            return Err(Error::Stopped {
-                cause: cause.clone(),
-            });
-        }
-        s.in_progress = true;
-        let outcome = MutexGuard::unlocked(&mut s, || self.sync_round_timed());
-        self.finish_round(&mut s, outcome, true)
+        self.commit.run_now(|| self.sync_round_timed())
     }
 
-    fn sync_round_timed(&self) -> Result<Position> {
-        let started = Instant::now();
-        let (target, did_io) = self.sync_round()?;
-        if did_io {
-            self.last_round_nanos
-                .store(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        }
-        Ok(target)
-    }
-
-    /// Publishes the outcome of a round that the caller had claimed: wakes
-    /// the waiters it covered, and, if `hand_over`, the oldest remaining
-    /// waiter that may lead, to run the next round.
-    fn finish_round(
-        &self,
-        s: &mut SyncState,
-        outcome: Result<Position>,
-        hand_over: bool,
-    ) -> Result<()> {
-        s.in_progress = false;
-        let result = match outcome {
-            Ok(target) => {
-                if target > s.synced {
-                    s.synced = target;
-                }
-                let synced = s.synced;
-                let (covered, mut rest): (Vec<_>, Vec<_>) =
-                    s.waiters.drain(..).partition(|w| w.position <= synced);
-                self.returning.store(covered.len(), Ordering::Relaxed);
-                for waiter in covered {
-                    waiter.signal(COVERED);
-                }
-                // Hand the next round to the oldest waiter that may lead,
-                // so that it starts at once.
-                if let Some(i) = rest.iter().position(|w| w.can_lead && hand_over) {
-                    rest.remove(i).signal(LEAD);
-                }
-                s.waiters = rest;
-                Ok(())
-            }
-            Err(e) => {
-                if s.failure.is_none() {
-                    s.failure = Some(e.to_string());
-                }
-                self.stopped.store(true, Ordering::Release);
-                for waiter in s.waiters.drain(..) {
-                    waiter.signal(FAILED);
-                }
-                Err(e)
-            }
-        };
-        self.synced_cv.notify_all();
+    fn sync_round_timed(&self) -> Result<u64> {
+        let synced = self.sync_round()?;
         self.last_sync_nanos
             .store(self.epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        result
+        Ok(synced)
     }
 
-    /// Makes everything appended so far durable and returns the position it
-    /// covers. Sealed segments are finished first, in order, so a synced
+    /// Makes everything appended so far durable and returns the sequence
+    /// number of the last entry it covers. Sealed segments are finished first, in order, so a synced
     /// entry never follows a segment that is not completely durable.
-    fn sync_round(&self) -> Result<(Position, bool)> {
+    fn sync_round(&self) -> Result<u64> {
         let (target, sealed, active, dir_dirty) = {
             let mut st = self.state.lock();
             let sealed = std::mem::take(&mut st.sealed);
@@ -834,10 +611,10 @@ impl Inner {
                 _ => None,
             };
             let dir_dirty = std::mem::replace(&mut st.dir_dirty, false);
-            (st.written, sealed, active, dir_dirty)
+            (st.appended, sealed, active, dir_dirty)
         };
         if sealed.is_empty() && active.is_none() && !dir_dirty {
-            return Ok((target, false));
+            return Ok(target);
         }
         self.counters.sync_rounds.fetch_add(1, Ordering::Relaxed);
         if dir_dirty {
@@ -865,7 +642,7 @@ impl Inner {
             // with the next sync.
             segment.write_marker(slot, next)?;
         }
-        Ok((target, true))
+        Ok(target)
     }
 
     fn sync_file(&self, segment: &SegmentFile) -> Result<()> {

@@ -206,7 +206,12 @@ impl Replay {
         for unmarked in std::mem::take(&mut self.unmarked) {
             let (id, path) = &self.files[unmarked.index];
             let segment = SegmentFile::open(self.fs.as_ref(), path, *id)?;
-            write_chain(&segment, unmarked.chain_end, &unmarked.tail_slots, unmarked.seal_at)?;
+            write_chain(
+                &segment,
+                unmarked.chain_end,
+                &unmarked.tail_slots,
+                unmarked.seal_at,
+            )?;
             segment.sync()?;
         }
         if let Some(end) = self.end.take() {
@@ -426,7 +431,12 @@ impl Iterator for Replay {
 
 /// Writes the markers that vouch for everything from `chain_end` to
 /// `seal_at`, through the marker slots reserved in between.
-fn write_chain(segment: &SegmentFile, chain_end: u32, tail_slots: &[u32], seal_at: u32) -> Result<()> {
+fn write_chain(
+    segment: &SegmentFile,
+    chain_end: u32,
+    tail_slots: &[u32],
+    seal_at: u32,
+) -> Result<()> {
     let mut slot = chain_end;
     for &next in tail_slots.iter().chain(std::iter::once(&seal_at)) {
         segment.write_marker(slot, next)?;

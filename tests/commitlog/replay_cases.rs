@@ -244,9 +244,18 @@ fn torn_final_marker_of_a_sealed_segment_is_repaired() {
     put(&sim, 9, &newest);
 
     let (log, entries) = open(arc(&sim), &sim_dir(), opts()).unwrap();
-    assert_eq!(entries.iter().map(|e| seq_of(&e.payload)).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        entries
+            .iter()
+            .map(|e| seq_of(&e.payload))
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
     log.append(&[TABLE_A], &payload(3, 40)).unwrap();
     log.close().unwrap();
     let again = read_all(arc(&sim), &sim_dir(), opts()).unwrap();
-    assert_eq!(again.iter().map(|e| seq_of(&e.payload)).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        again.iter().map(|e| seq_of(&e.payload)).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
 }
