@@ -50,6 +50,11 @@ pub const FIRST_MARKER: u32 = HEADER_LEN;
 /// Where the first entry of a fresh segment starts.
 pub const FIRST_ENTRY: u32 = FIRST_MARKER + MARKER_LEN;
 
+/// The file name of the spare segment that a background thread prepares
+/// ahead of need. It has no header until it is renamed to its id; recovery
+/// deletes a leftover one.
+pub const SPARE_SEGMENT_NAME: &str = "CommitLog-spare.tmp";
+
 /// The file name of segment `id`.
 pub fn segment_file_name(id: u64) -> String {
     format!("CommitLog-{id}.log")

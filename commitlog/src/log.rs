@@ -105,6 +105,15 @@ struct LogState {
     /// A segment was created since the directory was last synced.
     dir_dirty: bool,
     next_id: u64,
+    /// A preallocated file ready to become the next segment.
+    spare: Option<SegmentFile>,
+}
+
+/// What the background threads are asked to do.
+#[derive(Default)]
+struct Control {
+    shutdown: bool,
+    spare_wanted: bool,
 }
 
 struct Inner {
@@ -113,8 +122,8 @@ struct Inner {
     options: CommitLogOptions,
     state: Mutex<LogState>,
     commit: GroupCommit,
-    shutdown: Mutex<bool>,
-    shutdown_cv: Condvar,
+    control: Mutex<Control>,
+    control_cv: Condvar,
     epoch: Instant,
     /// Nanoseconds after `epoch` at which the last sync round finished.
     last_sync_nanos: AtomicU64,
@@ -126,7 +135,7 @@ struct Inner {
 /// Created by [`CommitLog::recover`] followed by [`crate::Replay::finish`].
 pub struct CommitLog {
     inner: Arc<Inner>,
-    syncer: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for CommitLog {
@@ -185,6 +194,7 @@ impl CommitLog {
             appended: 0,
             dir_dirty: false,
             next_id,
+            spare: None,
         };
         let inner = Arc::new(Inner {
             fs,
@@ -192,8 +202,8 @@ impl CommitLog {
             options,
             state: Mutex::new(state),
             commit: GroupCommit::default(),
-            shutdown: Mutex::new(false),
-            shutdown_cv: Condvar::new(),
+            control: Mutex::new(Control::default()),
+            control_cv: Condvar::new(),
             epoch: Instant::now(),
             last_sync_nanos: AtomicU64::new(0),
             counters: Counters::default(),
@@ -207,7 +217,7 @@ impl CommitLog {
         inner.run_sync_round()?;
         let log = CommitLog {
             inner: inner.clone(),
-            syncer: Mutex::new(None),
+            threads: Mutex::new(Vec::new()),
         };
         log.discard()?;
         let interval = match inner.options.sync_mode {
@@ -217,13 +227,20 @@ impl CommitLog {
         };
         if let Some(interval) = interval {
             let thread_inner = inner.clone();
-            let handle = std::thread::Builder::new()
-                .name("commitlog-sync".into())
-                .spawn(move || thread_inner.run_syncer(interval))
-                .map_err(|e| Error::io("spawn sync thread", dir, e))?;
-            *log.syncer.lock() = Some(handle);
+            log.spawn("commitlog-sync", move || thread_inner.run_syncer(interval))?;
         }
+        let thread_inner = inner.clone();
+        log.spawn("commitlog-allocator", move || thread_inner.run_allocator())?;
         Ok(log)
+    }
+
+    fn spawn(&self, name: &str, body: impl FnOnce() + Send + 'static) -> Result<()> {
+        let handle = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(body)
+            .map_err(|e| Error::io("spawn thread", &self.inner.dir, e))?;
+        self.threads.lock().push(handle);
+        Ok(())
     }
 
     /// Appends one entry for `tables` and returns its position, once the
@@ -359,21 +376,32 @@ impl CommitLog {
     /// # Errors
     /// I/O errors of the final sync, or [`Error::Stopped`].
     pub fn close(&self) -> Result<()> {
-        *self.inner.shutdown.lock() = true;
-        self.inner.shutdown_cv.notify_all();
-        if let Some(handle) = self.syncer.lock().take() {
-            // A panicking sync thread has already recorded nothing useful;
-            // the final sync below reports the log's state.
+        self.inner.control.lock().shutdown = true;
+        self.inner.control_cv.notify_all();
+        for handle in self.threads.lock().drain(..) {
+            // The threads record their failures in the log; a panic would
+            // leave nothing more to report than the final sync below does.
             let _ = handle.join();
         }
-        {
+        let spare = {
             let mut st = self.inner.state.lock();
             let Some(active) = st.active.take() else {
                 return Ok(());
             };
             self.inner.seal(&mut st, active)?;
+            st.spare.take()
+        };
+        self.inner.run_sync_round()?;
+        if let Some(spare) = spare {
+            let inner = &self.inner;
+            drop(spare.file);
+            inner
+                .fs
+                .remove_file(&spare.path)
+                .map_err(|e| inner.fail(Error::io("remove", &spare.path, e)))?;
+            inner.sync_dir()?;
         }
-        self.inner.run_sync_round()
+        Ok(())
     }
 
     fn discard(&self) -> Result<()> {
@@ -530,11 +558,18 @@ impl Inner {
         Ok(())
     }
 
+    /// Makes the next segment the active one: the spare if one is ready
+    /// (a rename and a header write), otherwise a file created now.
     fn open_segment(&self, st: &mut LogState) -> Result<()> {
         let id = st.next_id;
         let size = self.options.segment_size;
-        let segment =
-            SegmentFile::create(self.fs.as_ref(), &self.dir, id, size).map_err(|e| self.fail(e))?;
+        let fs = self.fs.as_ref();
+        let segment = match st.spare.take() {
+            Some(spare) => spare.activate_spare(fs, &self.dir, id, size),
+            None => SegmentFile::create(fs, &self.dir, id, size),
+        }
+        .map_err(|e| self.fail(e))?;
+        self.request_spare();
         st.next_id += 1;
         st.dir_dirty = true;
         st.segments.insert(
@@ -650,18 +685,58 @@ impl Inner {
         segment.sync()
     }
 
+    /// Asks the allocator thread for a new spare segment.
+    fn request_spare(&self) {
+        self.control.lock().spare_wanted = true;
+        self.control_cv.notify_all();
+    }
+
+    /// The allocator thread: keeps one spare segment ready so that a full
+    /// segment is replaced by a rename instead of the creation and space
+    /// reservation of a file while appenders wait (Cassandra's
+    /// COMMIT-LOG-ALLOCATOR).
+    fn run_allocator(&self) {
+        loop {
+            {
+                let mut control = self.control.lock();
+                while !control.shutdown && !control.spare_wanted {
+                    self.control_cv.wait(&mut control);
+                }
+                if control.shutdown {
+                    return;
+                }
+                control.spare_wanted = false;
+            }
+            if self.state.lock().spare.is_some() {
+                continue;
+            }
+            let size = self.options.segment_size;
+            let spare = match SegmentFile::create_spare(self.fs.as_ref(), &self.dir, size) {
+                Ok(spare) => spare,
+                Err(e) => {
+                    self.fail(e);
+                    return;
+                }
+            };
+            let mut st = self.state.lock();
+            if st.spare.is_none() {
+                st.spare = Some(spare);
+            }
+        }
+    }
+
     /// The background thread of the periodic and group modes.
     fn run_syncer(&self, interval: Duration) {
         let mut next = Instant::now() + interval;
         loop {
             {
-                let mut stop = self.shutdown.lock();
-                while !*stop {
-                    if self.shutdown_cv.wait_until(&mut stop, next).timed_out() {
+                let mut control = self.control.lock();
+                while !control.shutdown {
+                    if self.control_cv.wait_until(&mut control, next).timed_out() {
                         break;
                     }
                 }
-                if *stop {
+                if control.shutdown {
                     return;
                 }
             }

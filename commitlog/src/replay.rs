@@ -4,7 +4,7 @@
 use crate::error::{CorruptionKind, Error, Result};
 use crate::format::{
     be32, marker_crc, parse_segment_file_name, split_body, SegmentHeader, FIRST_MARKER, HEADER_LEN,
-    MARKER_LEN, MAX_SEGMENT_SIZE, SEAL_LEN,
+    MARKER_LEN, MAX_SEGMENT_SIZE, SEAL_LEN, SPARE_SEGMENT_NAME,
 };
 use crate::log::{CommitLog, RecoveredSegment};
 use crate::options::CommitLogOptions;
@@ -126,6 +126,12 @@ impl CommitLog {
         let names = fs
             .list_dir(dir)
             .map_err(|e| Error::io("list directory", dir, e))?;
+        if names.iter().any(|n| n == SPARE_SEGMENT_NAME) {
+            // A spare that was never used: it holds no data.
+            let spare = dir.join(SPARE_SEGMENT_NAME);
+            fs.remove_file(&spare)
+                .map_err(|e| Error::io("remove", &spare, e))?;
+        }
         let mut files: Vec<(u64, PathBuf)> = names
             .iter()
             .filter_map(|name| {

@@ -1,7 +1,9 @@
 //! Writing one segment file: creation, markers, seal.
 
 use crate::error::{Error, Result};
-use crate::format::{encode_marker, encode_seal, segment_file_name, SegmentHeader};
+use crate::format::{
+    encode_marker, encode_seal, segment_file_name, SegmentHeader, SPARE_SEGMENT_NAME,
+};
 use ilion_vfs::{write_all_at, FileSystem, WritableFile};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +30,43 @@ impl SegmentFile {
             segment_size: size,
         };
         let segment = SegmentFile { id, path, file };
+        segment.write(0, &header.encode(), "write header")?;
+        Ok(segment)
+    }
+
+    /// Creates the spare segment: preallocated, zero-filled, no header yet,
+    /// under a name replay does not read.
+    pub fn create_spare(fs: &dyn FileSystem, dir: &Path, size: u32) -> Result<SegmentFile> {
+        let path = dir.join(SPARE_SEGMENT_NAME);
+        let file: Arc<dyn WritableFile> = fs
+            .create_preallocated(&path, u64::from(size))
+            .map_err(|e| Error::io("create", &path, e))?
+            .into();
+        Ok(SegmentFile { id: 0, path, file })
+    }
+
+    /// Turns the spare into segment `id`: renames it and writes its header.
+    /// Cheap, unlike creating a file: no space to allocate. The directory
+    /// still needs a sync.
+    pub fn activate_spare(
+        self,
+        fs: &dyn FileSystem,
+        dir: &Path,
+        id: u64,
+        size: u32,
+    ) -> Result<SegmentFile> {
+        let path = dir.join(segment_file_name(id));
+        fs.rename(&self.path, &path)
+            .map_err(|e| Error::io("rename", &self.path, e))?;
+        let segment = SegmentFile {
+            id,
+            path,
+            file: self.file,
+        };
+        let header = SegmentHeader {
+            segment_id: id,
+            segment_size: size,
+        };
         segment.write(0, &header.encode(), "write header")?;
         Ok(segment)
     }

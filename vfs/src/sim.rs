@@ -235,6 +235,11 @@ impl SimFs {
         st.stop_after = Some(st.ops_total + ops);
     }
 
+    /// How many planned faults have not hit an operation yet.
+    pub fn pending_faults(&self) -> usize {
+        self.state.lock().faults.len()
+    }
+
     /// How many operations have run (successful or not).
     pub fn op_count(&self) -> u64 {
         self.state.lock().ops_total
@@ -336,6 +341,14 @@ impl SimFs {
         Ok(())
     }
 
+    fn open_existing(&self, path: &Path) -> io::Result<SimFile> {
+        let mut st = self.state.lock();
+        st.begin(OpKind::Open)?;
+        let ino = st.lookup(path)?;
+        let generation = st.generation;
+        Ok(self.handle(ino, generation))
+    }
+
     fn handle(&self, ino: u64, generation: u64) -> SimFile {
         SimFile {
             fs: self.clone(),
@@ -392,19 +405,11 @@ impl FileSystem for SimFs {
     }
 
     fn open_writable(&self, path: &Path) -> io::Result<Box<dyn WritableFile>> {
-        let mut st = self.state.lock();
-        st.begin(OpKind::Open)?;
-        let ino = st.lookup(path)?;
-        let generation = st.generation;
-        Ok(Box::new(self.handle(ino, generation)))
+        Ok(Box::new(self.open_existing(path)?))
     }
 
     fn open_readable(&self, path: &Path) -> io::Result<Box<dyn ReadableFile>> {
-        let mut st = self.state.lock();
-        st.begin(OpKind::Open)?;
-        let ino = st.lookup(path)?;
-        let generation = st.generation;
-        Ok(Box::new(self.handle(ino, generation)))
+        Ok(Box::new(self.open_existing(path)?))
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
