@@ -259,3 +259,23 @@ fn torn_final_marker_of_a_sealed_segment_is_repaired() {
         vec![1, 2, 3]
     );
 }
+
+/// Goal: a spare segment left by a crash holds no data; recovery removes it
+/// and the allocator can make a new one.
+#[test]
+fn leftover_spare_segment_is_removed_at_recovery() {
+    let sim = SimFs::new();
+    put(&sim, 9, &synced_segment(9));
+    let spare = sim_dir().join(ilion_commitlog::format::SPARE_SEGMENT_NAME);
+    let f = sim.create(&spare).unwrap();
+    write_all_at(f.as_ref(), 0, &[0xAB; 100]).unwrap();
+    let (log, entries) = open(arc(&sim), &sim_dir(), opts()).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(
+        sim.contents(&spare)
+            .is_none_or(|c| c.iter().all(|&b| b == 0)),
+        "the old spare is gone (a new, zeroed one may exist)"
+    );
+    log.close().unwrap();
+    assert!(sim.contents(&spare).is_none(), "close removes the spare");
+}
