@@ -2,9 +2,9 @@
 //!
 //! All file I/O of the commitlog, the SSTable writer and the engine goes
 //! through [`FileSystem`], so that tests can swap the real implementation
-//! ([`RealFs`]) for [`SimFs`], which keeps files in memory, injects I/O
+//! ([`RealFs`]) for `SimFs`, which keeps files in memory, injects I/O
 //! errors and short writes on chosen operations, and simulates power loss:
-//! after [`SimFs::crash`] only what was made durable survives (file data after
+//! after `SimFs::crash` only what was made durable survives (file data after
 //! a file sync, directory entries after a directory sync), plus a random
 //! prefix of the writes that were not yet synced.
 //!
