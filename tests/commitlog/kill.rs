@@ -11,9 +11,22 @@ use std::time::Duration;
 
 const CHILD_DIR: &str = "ILION_KILL_CHILD_DIR";
 const CHILD_START: &str = "ILION_KILL_CHILD_START";
+const CHILD_MODE: &str = "ILION_KILL_CHILD_MODE";
 
-fn log_options() -> ilion_commitlog::CommitLogOptions {
-    options(256 << 10, SyncMode::Batch)
+fn mode_named(name: &str) -> SyncMode {
+    match name {
+        "periodic" => SyncMode::Periodic {
+            period: Duration::from_secs(3600),
+        },
+        "group" => SyncMode::Group {
+            window: Duration::from_millis(2),
+        },
+        _ => SyncMode::Batch,
+    }
+}
+
+fn log_options(mode: &str) -> ilion_commitlog::CommitLogOptions {
+    options(256 << 10, mode_named(mode))
 }
 
 /// The writer process of the kill test: not a test of its own. When the
@@ -27,7 +40,8 @@ fn kill_test_child_writer() {
         return;
     };
     let start: u64 = std::env::var(CHILD_START).unwrap().parse().unwrap();
-    let (log, _) = open(Arc::new(RealFs::new()), Path::new(&dir), log_options()).unwrap();
+    let mode = std::env::var(CHILD_MODE).unwrap();
+    let (log, _) = open(Arc::new(RealFs::new()), Path::new(&dir), log_options(&mode)).unwrap();
     let mut out = std::io::stdout().lock();
     for seq in start.. {
         log.append(&[TABLE_A], &payload(seq, 20 + (seq as usize * 7919) % 900))
@@ -45,13 +59,31 @@ fn kill_test_child_writer() {
 /// `ILION_KILL_ITERATIONS` asks for more.
 #[test]
 fn kill_test_never_loses_acknowledged_entries() {
+    kill_test("batch", 20, 42);
+}
+
+/// Goal: the same holds in Periodic mode, which acknowledges before any
+/// fsync: an entry copied into the mapped segment has reached the
+/// operating system, which outlives the process.
+#[test]
+fn kill_test_periodic_mode_never_loses_acknowledged_entries() {
+    kill_test("periodic", 10, 43);
+}
+
+/// Goal: and in Group mode.
+#[test]
+fn kill_test_group_mode_never_loses_acknowledged_entries() {
+    kill_test("group", 10, 44);
+}
+
+fn kill_test(mode: &str, default_iterations: u64, seed: u64) {
     let iterations: u64 = std::env::var("ILION_KILL_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(default_iterations);
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
-    let mut rng = StdRng::seed_from_u64(42);
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut next_seq = 0u64;
     let mut total_acked = 0u64;
     for kill in 0..iterations {
@@ -65,6 +97,7 @@ fn kill_test_never_loses_acknowledged_entries() {
             ])
             .env(CHILD_DIR, dir.path())
             .env(CHILD_START, next_seq.to_string())
+            .env(CHILD_MODE, mode)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -99,7 +132,7 @@ fn kill_test_never_loses_acknowledged_entries() {
         );
 
         let entries: Vec<u64> =
-            CommitLog::recover(Arc::new(RealFs::new()), dir.path(), log_options())
+            CommitLog::recover(Arc::new(RealFs::new()), dir.path(), log_options(mode))
                 .unwrap()
                 .map(|e| seq_of(&e.unwrap().payload))
                 .collect();
@@ -123,5 +156,5 @@ fn kill_test_never_loses_acknowledged_entries() {
         total_acked += acked.len() as u64;
         next_seq += from_this_child.len() as u64;
     }
-    eprintln!("{iterations} kills, {total_acked} acknowledged entries, all replayed");
+    eprintln!("{mode}: {iterations} kills, {total_acked} acknowledged entries, all replayed");
 }
