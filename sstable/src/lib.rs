@@ -3,9 +3,11 @@
 //!
 //! Present so far: the primitives every component is built from —
 //! Cassandra's variable-length integers ([`vint`]), its MurmurHash3 and the
-//! Murmur3 partitioner's tokens ([`murmur3`]), and its bloom filter
-//! ([`bloom`]). The data model, writer and reader follow.
+//! Murmur3 partitioner's tokens ([`murmur3`]), its bloom filter
+//! ([`bloom`]), and the one function that decides between versions of a
+//! cell ([`reconcile`]). The data model, writer and reader follow.
 
 pub mod bloom;
 pub mod murmur3;
+pub mod reconcile;
 pub mod vint;
