@@ -8,6 +8,12 @@
 //! cell ([`reconcile`]). The data model, writer and reader follow.
 
 pub mod bloom;
+pub mod compression;
+mod cursor;
+mod error;
 pub mod murmur3;
 pub mod reconcile;
+pub mod version;
 pub mod vint;
+
+pub use error::{Error, Result};

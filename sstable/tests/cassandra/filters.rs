@@ -3,25 +3,8 @@
 //! indexes and both on-disk layouts must reproduce them exactly from the
 //! tables' known partition keys.
 
+use crate::common::shared_sstables;
 use ilion_sstable::bloom::{BloomFilter, FilterLayout};
-use std::path::PathBuf;
-
-/// The shared test SSTables beside the repository, if present. Absent on a
-/// user's fresh clone (the test then says it skipped); required when
-/// `CI=true`.
-fn shared_sstables() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cassandra-sstables");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        dir.display()
-    );
-    eprintln!("skipped: {} not found", dir.display());
-    None
-}
 
 /// The layout a version uses: byte-reversed words in the 3.x versions
 /// (`ma` to `me`); `na`, `nb`, `oa` and the BTI `da` share the current one.

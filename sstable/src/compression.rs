@@ -1,0 +1,234 @@
+//! Compressed Data.db: `CompressionInfo.db` and the checksummed chunks it
+//! describes.
+//!
+//! Data.db is a sequence of chunks, each covering `chunk_length`
+//! uncompressed bytes (the last may be shorter). Chunk `i` starts at
+//! `offsets[i]`; its stored bytes are followed by a big-endian CRC32 of
+//! them. An LZ4 chunk is a 4-byte little-endian uncompressed length and a
+//! raw LZ4 block; from version `na` on, a chunk whose stored length reaches
+//! `max_compressed_length` is stored uncompressed. See `docs/format.md`.
+
+use crate::cursor::Cursor;
+use crate::error::{Error, Result};
+use crate::version::Version;
+use std::path::{Path, PathBuf};
+
+/// The largest chunk Cassandra allows: chunk lengths are powers of two and
+/// bounded so a chunk offset fits in memory twice over.
+const MAX_CHUNK_LENGTH: u32 = 1 << 30;
+
+/// What `CompressionInfo.db` says about Data.db.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressionInfo {
+    /// The compressor's class name, e.g. `LZ4Compressor`.
+    pub compressor: String,
+    /// Compressor options (name, value).
+    pub options: Vec<(String, String)>,
+    /// Uncompressed bytes per chunk.
+    pub chunk_length: u32,
+    /// Chunks whose stored length reaches this are stored uncompressed
+    /// (`i32::MAX`, "never", before `na`).
+    pub max_compressed_length: u32,
+    /// Length of the uncompressed data stream.
+    pub data_length: u64,
+    /// Where each chunk starts in Data.db.
+    pub chunk_offsets: Vec<u64>,
+}
+
+impl CompressionInfo {
+    /// Parses `CompressionInfo.db` bytes written in `version`.
+    ///
+    /// # Errors
+    /// Corruption (named by `path` and offset) for truncated or impossible
+    /// contents; every count is checked against the bytes present.
+    pub fn parse(bytes: &[u8], version: Version, path: &Path) -> Result<CompressionInfo> {
+        let mut c = Cursor::new(bytes, path);
+        let compressor = c.utf("compressor name")?.to_string();
+        let option_count = c.count(4, "option count")?;
+        let mut options = Vec::with_capacity(option_count);
+        for _ in 0..option_count {
+            let key = c.utf("option name")?.to_string();
+            let value = c.utf("option value")?.to_string();
+            options.push((key, value));
+        }
+        let at = c.position();
+        let chunk_length = c.i32("chunk length")?;
+        let chunk_length = u32::try_from(chunk_length)
+            .ok()
+            .filter(|l| l.is_power_of_two() && *l <= MAX_CHUNK_LENGTH)
+            .ok_or_else(|| {
+                Error::corrupt(
+                    path,
+                    at,
+                    format!("chunk length {chunk_length} is not a power of two up to 1 GiB"),
+                )
+            })?;
+        let max_compressed_length = if version.has_max_compressed_length() {
+            let at = c.position();
+            let max = c.i32("max compressed length")?;
+            u32::try_from(max)
+                .map_err(|_| Error::corrupt(path, at, format!("max compressed length {max}")))?
+        } else {
+            i32::MAX as u32
+        };
+        let at = c.position();
+        let data_length = c.i64("data length")?;
+        let data_length = u64::try_from(data_length)
+            .map_err(|_| Error::corrupt(path, at, format!("data length {data_length}")))?;
+        let at = c.position();
+        let chunk_count = c.count(8, "chunk count")?;
+        if chunk_count as u64 != data_length.div_ceil(u64::from(chunk_length)) {
+            return Err(Error::corrupt(
+                path,
+                at,
+                format!("{chunk_count} chunks cannot hold {data_length} bytes in chunks of {chunk_length}"),
+            ));
+        }
+        let mut chunk_offsets = Vec::with_capacity(chunk_count);
+        for _ in 0..chunk_count {
+            let at = c.position();
+            let offset = c.i64("chunk offset")?;
+            let offset = u64::try_from(offset)
+                .ok()
+                .filter(|&o| chunk_offsets.last().is_none_or(|&prev| o > prev))
+                .ok_or_else(|| {
+                    Error::corrupt(path, at, format!("chunk offset {offset} out of order"))
+                })?;
+            chunk_offsets.push(offset);
+        }
+        if c.remaining() != 0 {
+            return Err(c.corrupt(format!("{} bytes after the chunk offsets", c.remaining())));
+        }
+        Ok(CompressionInfo {
+            compressor,
+            options,
+            chunk_length,
+            max_compressed_length,
+            data_length,
+            chunk_offsets,
+        })
+    }
+
+    /// Uncompressed length of chunk `index`.
+    pub fn chunk_data_length(&self, index: usize) -> usize {
+        let start = index as u64 * u64::from(self.chunk_length);
+        (self.data_length - start).min(u64::from(self.chunk_length)) as usize
+    }
+}
+
+/// Reads and checks the chunks of one compressed Data.db.
+#[derive(Debug)]
+pub struct ChunkReader<'a> {
+    info: &'a CompressionInfo,
+    data: &'a [u8],
+    path: PathBuf,
+}
+
+impl<'a> ChunkReader<'a> {
+    /// A reader over `data` (the whole compressed Data.db, at `path`).
+    ///
+    /// # Errors
+    /// An unsupported compressor, or chunk offsets beyond the file.
+    pub fn new(info: &'a CompressionInfo, data: &'a [u8], path: &Path) -> Result<Self> {
+        let simple_name = info.compressor.rsplit('.').next().unwrap_or_default();
+        if simple_name != "LZ4Compressor" {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                what: format!("compressor {}", info.compressor),
+            });
+        }
+        if let Some(&last) = info.chunk_offsets.last() {
+            if last + 4 > data.len() as u64 {
+                return Err(Error::corrupt(
+                    path,
+                    last,
+                    "chunk starts past the end of Data.db",
+                ));
+            }
+        }
+        Ok(ChunkReader {
+            info,
+            data,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Number of chunks.
+    pub fn chunk_count(&self) -> usize {
+        self.info.chunk_offsets.len()
+    }
+
+    /// Checks chunk `index`'s CRC and appends its uncompressed bytes to
+    /// `out`.
+    ///
+    /// # Errors
+    /// Corruption naming Data.db and the chunk's offset: a CRC mismatch, a
+    /// declared length other than the chunk's, or an undecodable block.
+    pub fn read_chunk(&self, index: usize, out: &mut Vec<u8>) -> Result<()> {
+        let offsets = &self.info.chunk_offsets;
+        let start = offsets[index];
+        let end = offsets
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.data.len() as u64);
+        let corrupt = |reason: String| Error::corrupt(&self.path, start, reason);
+        if end < start + 4 || end > self.data.len() as u64 {
+            return Err(corrupt(format!(
+                "chunk {index} ends at {end}, outside the file"
+            )));
+        }
+        let stored = &self.data[start as usize..end as usize - 4];
+        let crc_bytes = &self.data[end as usize - 4..end as usize];
+        let expected = u32::from_be_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
+        if crc32fast::hash(stored) != expected {
+            return Err(corrupt(format!("chunk {index} fails its CRC")));
+        }
+        let length = self.info.chunk_data_length(index);
+        if stored.len() as u64 >= u64::from(self.info.max_compressed_length) {
+            // Stored uncompressed (na+); a last chunk may be zero-padded.
+            let raw = stored.get(..length).ok_or_else(|| {
+                corrupt(format!(
+                    "uncompressed chunk {index} shorter than {length} bytes"
+                ))
+            })?;
+            out.extend_from_slice(raw);
+            return Ok(());
+        }
+        let (prefix, block) = stored
+            .split_first_chunk::<4>()
+            .ok_or_else(|| corrupt(format!("chunk {index} shorter than its length prefix")))?;
+        let declared = u32::from_le_bytes(*prefix) as usize;
+        if declared != length {
+            return Err(corrupt(format!(
+                "chunk {index} declares {declared} bytes, expected {length}"
+            )));
+        }
+        let before = out.len();
+        out.resize(before + length, 0);
+        match lz4_flex::block::decompress_into(block, &mut out[before..]) {
+            Ok(n) if n == length => Ok(()),
+            Ok(n) => {
+                out.truncate(before);
+                Err(corrupt(format!(
+                    "chunk {index} decompressed to {n} bytes, expected {length}"
+                )))
+            }
+            Err(e) => {
+                out.truncate(before);
+                Err(corrupt(format!("chunk {index}: {e}")))
+            }
+        }
+    }
+
+    /// The whole uncompressed data stream, every chunk checked.
+    ///
+    /// # Errors
+    /// The first damaged chunk.
+    pub fn read_all(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.info.data_length.min(1 << 30) as usize);
+        for i in 0..self.chunk_count() {
+            self.read_chunk(i, &mut out)?;
+        }
+        Ok(out)
+    }
+}

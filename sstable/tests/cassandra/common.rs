@@ -1,0 +1,63 @@
+//! Finding the Cassandra-written test SSTables.
+
+use ilion_sstable::version::Version;
+use std::path::{Path, PathBuf};
+
+/// `../shared/cassandra-sstables/` beside the repository, if present.
+/// Absent on a user's fresh clone (the test then says it skipped);
+/// required when `CI=true`.
+pub fn shared_sstables() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cassandra-sstables");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {} is missing",
+        dir.display()
+    );
+    eprintln!("skipped: {} not found", dir.display());
+    None
+}
+
+/// One SSTable: its directory, version and the path of a component.
+pub struct TableFiles {
+    pub dir: PathBuf,
+    pub prefix: String,
+    pub version: Version,
+}
+
+impl TableFiles {
+    pub fn component(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{}-{name}", self.prefix))
+    }
+}
+
+/// Every legacy table directory of `version` (e.g. "oa"), sorted.
+pub fn legacy_tables(root: &Path, version: &str) -> Vec<TableFiles> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join(version))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| {
+            let toc = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .find(|n| n.ends_with("-TOC.txt"))
+                .unwrap();
+            // <version>-<generation>-<format>-TOC.txt
+            let prefix = toc.trim_end_matches("-TOC.txt").to_string();
+            let mut parts = prefix.split('-');
+            let letters = parts.next().unwrap();
+            let format = parts.nth(1).unwrap();
+            let version = Version::parse(letters, format).unwrap();
+            TableFiles {
+                dir,
+                prefix,
+                version,
+            }
+        })
+        .collect()
+}

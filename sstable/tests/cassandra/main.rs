@@ -1,0 +1,9 @@
+//! Ilion's SSTable code against files Apache Cassandra wrote
+//! (`../shared/cassandra-sstables/`, read in place).
+
+// Test code: unwrapping is how a test says "this must succeed".
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod compression;
+mod filters;
