@@ -2,6 +2,7 @@
 //! by the bytes present, every failure naming the file and offset.
 
 use crate::error::{Error, Result};
+use crate::vint::{read_unsigned_vint, read_vint32};
 use std::path::Path;
 
 /// A position in one component's bytes.
@@ -33,6 +34,11 @@ impl<'a> Cursor<'a> {
         Error::corrupt(self.path, self.position(), reason)
     }
 
+    /// A corruption error at an earlier offset.
+    pub fn corrupt_at(&self, offset: u64, reason: impl Into<String>) -> Error {
+        Error::corrupt(self.path, offset, reason)
+    }
+
     pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
         if self.remaining() < n {
             return Err(self.corrupt(format!(
@@ -51,6 +57,23 @@ impl<'a> Cursor<'a> {
         Ok(out)
     }
 
+    pub fn u8(&mut self, what: &str) -> Result<u8> {
+        Ok(self.take(1, what)?[0])
+    }
+
+    /// A Java boolean: one byte, 0 or 1.
+    pub fn bool(&mut self, what: &str) -> Result<bool> {
+        match self.u8(what)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(Error::corrupt(
+                self.path,
+                self.position() - 1,
+                format!("{what}: boolean byte {b}"),
+            )),
+        }
+    }
+
     pub fn u16(&mut self, what: &str) -> Result<u16> {
         Ok(u16::from_be_bytes(self.array(what)?))
     }
@@ -61,6 +84,83 @@ impl<'a> Cursor<'a> {
 
     pub fn i64(&mut self, what: &str) -> Result<i64> {
         Ok(i64::from_be_bytes(self.array(what)?))
+    }
+
+    pub fn u32(&mut self, what: &str) -> Result<u32> {
+        Ok(u32::from_be_bytes(self.array(what)?))
+    }
+
+    pub fn f64(&mut self, what: &str) -> Result<f64> {
+        Ok(f64::from_be_bytes(self.array(what)?))
+    }
+
+    pub fn array16(&mut self, what: &str) -> Result<[u8; 16]> {
+        self.array(what)
+    }
+
+    /// An unsigned vint.
+    pub fn vint(&mut self, what: &str) -> Result<u64> {
+        let rest = &self.bytes[self.pos..];
+        let (value, n) = read_unsigned_vint(rest)
+            .map_err(|e| Error::corrupt(self.path, self.position(), format!("{what}: {e}")))?;
+        self.pos += n;
+        Ok(value)
+    }
+
+    /// A vint holding an i32.
+    pub fn vint32(&mut self, what: &str) -> Result<i32> {
+        let rest = &self.bytes[self.pos..];
+        let (value, n) = read_vint32(rest)
+            .map_err(|e| Error::corrupt(self.path, self.position(), format!("{what}: {e}")))?;
+        self.pos += n;
+        Ok(value)
+    }
+
+    /// A vint count of items of at least `min_item_size` bytes each, checked
+    /// against what is left before anything is allocated from it.
+    pub fn vint_count(&mut self, min_item_size: usize, what: &str) -> Result<usize> {
+        let at = self.position();
+        let n = self.vint(what)?;
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n.saturating_mul(min_item_size.max(1)) <= self.remaining())
+            .ok_or_else(|| {
+                Error::corrupt(
+                    self.path,
+                    at,
+                    format!(
+                        "{what}: count {n} does not fit the {} bytes left",
+                        self.remaining()
+                    ),
+                )
+            })
+    }
+
+    /// Bytes preceded by a vint length.
+    pub fn bytes_vint(&mut self, what: &str) -> Result<&'a [u8]> {
+        let at = self.position();
+        let len = self.vint(what)?;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&l| l <= self.remaining())
+            .ok_or_else(|| {
+                Error::corrupt(self.path, at, format!("{what}: length {len} past the end"))
+            })?;
+        self.take(len, what)
+    }
+
+    /// A UTF-8 string preceded by a vint length.
+    pub fn string_vint(&mut self, what: &str) -> Result<&'a str> {
+        let at = self.position();
+        let bytes = self.bytes_vint(what)?;
+        std::str::from_utf8(bytes)
+            .map_err(|_| Error::corrupt(self.path, at, format!("{what}: not UTF-8")))
+    }
+
+    /// Bytes preceded by a u16 length.
+    pub fn bytes_short(&mut self, what: &str) -> Result<&'a [u8]> {
+        let len = self.u16(what)? as usize;
+        self.take(len, what)
     }
 
     /// A Java `writeUTF` string: u16 length, then (modified) UTF-8. The

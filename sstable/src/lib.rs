@@ -4,15 +4,21 @@
 //! Present so far: the primitives every component is built from —
 //! Cassandra's variable-length integers ([`vint`]), its MurmurHash3 and the
 //! Murmur3 partitioner's tokens ([`murmur3`]), its bloom filter
-//! ([`bloom`]), and the one function that decides between versions of a
-//! cell ([`reconcile`]). The data model, writer and reader follow.
+//! ([`bloom`]), the one function that decides between versions of a cell
+//! ([`reconcile`]), format versions ([`version`]), and readers of
+//! `CompressionInfo.db` with its checksummed chunks ([`compression`]) and of
+//! `Statistics.db` ([`statistics`]). The data model, writer and the rest of
+//! the reader follow.
 
 pub mod bloom;
+pub mod clustering;
 pub mod compression;
 mod cursor;
 mod error;
 pub mod murmur3;
 pub mod reconcile;
+pub mod statistics;
+pub mod types;
 pub mod version;
 pub mod vint;
 

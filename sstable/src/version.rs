@@ -20,7 +20,7 @@ pub struct Version {
 }
 
 /// The versions Ilion recognises, oldest first.
-const KNOWN: [(&str, FormatType); 11] = [
+const KNOWN: [(&str, FormatType); 10] = [
     ("ma", FormatType::Big),
     ("mb", FormatType::Big),
     ("mc", FormatType::Big),
@@ -28,7 +28,6 @@ const KNOWN: [(&str, FormatType); 11] = [
     ("me", FormatType::Big),
     ("na", FormatType::Big),
     ("nb", FormatType::Big),
-    ("nc", FormatType::Big),
     ("oa", FormatType::Big),
     ("da", FormatType::Bti),
     ("da", FormatType::Big),
@@ -101,9 +100,46 @@ impl Version {
         self.at_least("na")
     }
 
-    /// Deletion times are unsigned 32-bit (`oa` and later).
+    /// Deletion times are unsigned 32-bit, and DeletionTime has its compact
+    /// encoding (`oa` and later).
     pub fn has_uint_deletion_time(&self) -> bool {
         self.at_least("oa")
+    }
+
+    /// Stats carry the commit log lower bound (`mb` and later).
+    pub fn has_commit_log_lower_bound(&self) -> bool {
+        self.at_least("mb")
+    }
+
+    /// Stats carry the commit log interval set (`mc` and later).
+    pub fn has_commit_log_intervals(&self) -> bool {
+        self.at_least("mc")
+    }
+
+    /// Stats carry the legacy min/max clustering values (up to `nb`).
+    pub fn has_legacy_min_max(&self) -> bool {
+        !self.at_least("oa")
+    }
+
+    /// The legacy min/max clustering values are accurate (`md` to `nb`).
+    pub fn has_accurate_min_max(&self) -> bool {
+        self.at_least("md") && self.has_legacy_min_max()
+    }
+
+    /// Stats carry the improved min/max slice, the partition-level deletion
+    /// marker, first and last keys and token-space coverage (`oa`).
+    pub fn has_improved_stats(&self) -> bool {
+        self.at_least("oa")
+    }
+
+    /// Stats carry pending repair and isTransient (`na` and later).
+    pub fn has_pending_repair(&self) -> bool {
+        self.at_least("na")
+    }
+
+    /// Stats carry the originating host id (`me`, `nb` and later; not `na`).
+    pub fn has_originating_host_id(&self) -> bool {
+        self.letters == *b"me" || self.at_least("nb")
     }
 }
 
@@ -131,6 +167,17 @@ mod tests {
         assert!(v("ma", "big").has_old_bloom_filter_format());
         assert!(!v("oa", "big").has_old_bloom_filter_format());
         assert!(Version::parse("zz", "big").is_none());
+        assert!(v("me", "big").has_originating_host_id());
+        assert!(!v("na", "big").has_originating_host_id());
+        assert!(
+            v("nb", "big").has_originating_host_id() && v("da", "bti").has_originating_host_id()
+        );
+        assert!(
+            !v("ma", "big").has_commit_log_lower_bound()
+                && v("mb", "big").has_commit_log_lower_bound()
+        );
+        assert!(!v("mc", "big").has_accurate_min_max() && v("md", "big").has_accurate_min_max());
+        assert!(!v("oa", "big").has_legacy_min_max() && v("oa", "big").has_improved_stats());
         assert!(Version::parse("oa", "trie").is_none());
         assert_eq!(Version::OA.to_string(), "oa-big");
     }

@@ -7,3 +7,4 @@
 mod common;
 mod compression;
 mod filters;
+mod statistics;

@@ -1,0 +1,153 @@
+//! Statistics.db of every legacy table, against what the test that wrote
+//! them put in (format reference §14) and the version flags.
+
+use ilion_sstable::clustering::PrefixKind;
+use ilion_sstable::statistics::{ClusteringRange, Statistics};
+
+const UTF8: &str = "org.apache.cassandra.db.marshal.UTF8Type";
+const INT32: &str = "org.apache.cassandra.db.marshal.Int32Type";
+const COUNTER: &str = "org.apache.cassandra.db.marshal.CounterColumnType";
+
+/// "0123456789" repeated 120 times.
+fn long() -> Vec<u8> {
+    b"0123456789".repeat(120)
+}
+
+/// The stored sketch of keys "0" to "4" (format reference §4.3).
+const SKETCH_0_TO_4: &str = "fffffffe0d190105 92f2850190f61ff4b3aa02b2bdfc05e0fcdd10";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn statistics_of_every_legacy_table_match_what_was_written() {
+    let Some(root) = crate::common::shared_sstables() else {
+        return;
+    };
+    let mut checked = 0;
+    for version in ["ma", "mc", "md", "nb", "oa", "da"] {
+        for table in crate::common::legacy_tables(&root, version) {
+            let path = table.component("Statistics.db");
+            let stats = Statistics::parse(&std::fs::read(&path).unwrap(), table.version, &path)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let name = table.dir.file_name().unwrap().to_str().unwrap().to_string();
+            let what = format!("{name}: {stats:#?}");
+            assert_eq!(
+                stats.validation.partitioner, "org.apache.cassandra.dht.ByteOrderedPartitioner",
+                "{what}"
+            );
+            assert_eq!(stats.validation.bloom_filter_fp_chance, 0.01);
+            let h = &stats.header;
+            let s = &stats.stats;
+            assert!(s.min_timestamp <= s.max_timestamp);
+            assert_eq!(
+                h.min_timestamp, s.min_timestamp,
+                "header base is the min timestamp: {what}"
+            );
+            assert_eq!(s.repaired_at, 0);
+            assert_eq!(s.sstable_level, 0);
+            assert_eq!(
+                s.originating_host_id.is_some(),
+                table.version.has_originating_host_id(),
+                "{what}"
+            );
+            if name.ends_with("inaccurate_min_max") {
+                assert_eq!(h.key_type, INT32);
+                assert_eq!(h.clustering_types, vec![INT32; 3]);
+                checked += 1;
+                continue;
+            }
+            assert_eq!(h.key_type, UTF8, "{what}");
+            assert_eq!(
+                hex(&stats.compaction.cardinality_sketch),
+                SKETCH_0_TO_4.replace(' ', ""),
+                "{what}"
+            );
+            let counter = name.contains("counter");
+            let value_type = if counter { COUNTER } else { UTF8 };
+            let clustered = name.contains("clust");
+            let compact_simple = name.contains("simple") && name.ends_with("compact");
+            let columns = if compact_simple {
+                &h.static_columns
+            } else {
+                &h.regular_columns
+            };
+            assert_eq!(columns.len(), 1, "{what}");
+            assert_eq!(columns[0].name, b"val");
+            assert_eq!(columns[0].type_string, value_type);
+            assert_eq!(
+                h.clustering_types.len(),
+                usize::from(clustered || compact_simple),
+                "{what}"
+            );
+            let rows = if clustered { 250 } else { 5 };
+            if !compact_simple {
+                assert_eq!((s.total_rows, s.total_columns_set), (rows, rows), "{what}");
+            }
+            if let Some((first, last)) = &s.key_range {
+                assert_eq!((first.as_slice(), last.as_slice()), (&b"0"[..], &b"4"[..]));
+            }
+            match &s.clustering {
+                ClusteringRange::Slice { start, end, .. } if clustered => {
+                    let mut min = b"0".to_vec();
+                    min.extend(long());
+                    let mut max = b"9".to_vec();
+                    max.extend(long());
+                    assert_eq!(start.kind, PrefixKind::InclStartBound);
+                    assert_eq!(start.values, vec![Some(min)]);
+                    assert_eq!(end.kind, PrefixKind::InclEndBound);
+                    assert_eq!(end.values, vec![Some(max)]);
+                }
+                ClusteringRange::Slice { start, end, .. } => {
+                    assert_eq!(
+                        (start.kind, end.kind),
+                        (PrefixKind::InclStartBound, PrefixKind::InclEndBound)
+                    );
+                    assert!(start.values.is_empty() && end.values.is_empty());
+                }
+                ClusteringRange::Legacy { min, max }
+                    if clustered && table.version.has_accurate_min_max() =>
+                {
+                    assert_eq!(min.len(), 1, "{what}");
+                    assert_eq!(&min[0][..1], b"0");
+                    assert_eq!(&max[0][..1], b"9");
+                }
+                ClusteringRange::Legacy { .. } => {}
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked}");
+}
+
+/// Goal: damage to Statistics.db is reported, never a panic. Checksummed
+/// versions catch every flipped bit.
+#[test]
+fn damaged_statistics_are_refused() {
+    let Some(root) = crate::common::shared_sstables() else {
+        return;
+    };
+    for version in ["nb", "oa"] {
+        let table = crate::common::legacy_tables(&root, version)
+            .into_iter()
+            .find(|t| t.dir.to_str().unwrap().ends_with("_clust"))
+            .unwrap();
+        let path = table.component("Statistics.db");
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in (0..bytes.len()).step_by(7) {
+            assert!(
+                Statistics::parse(&bytes[..cut], table.version, &path).is_err(),
+                "cut {cut}"
+            );
+        }
+        for i in (0..bytes.len()).step_by(3) {
+            let mut damaged = bytes.clone();
+            damaged[i] ^= 0x10;
+            assert!(
+                Statistics::parse(&damaged, table.version, &path).is_err(),
+                "{version}: flip at {i}"
+            );
+        }
+    }
+}
