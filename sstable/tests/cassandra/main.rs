@@ -7,4 +7,5 @@
 mod common;
 mod compression;
 mod filters;
+mod scan;
 mod statistics;

@@ -1,0 +1,440 @@
+//! Decoding the (uncompressed) Data.db stream into partitions: Cassandra's
+//! `UnfilteredSerializer` and `Cell.Serializer`, read back. Layout:
+//! `docs/format.md` ("Data.db").
+
+use crate::clustering::{read_bound, read_values, PrefixKind};
+use crate::cursor::Cursor;
+use crate::error::{Error, Result};
+use crate::reconcile::{CellKind, DeletionTime, LivenessInfo};
+use crate::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
+use crate::statistics::{HeaderColumn, SerializationHeader};
+use crate::types::{cell_value_type, fixed_value_length, is_multi_cell};
+use crate::version::Version;
+use std::path::Path;
+
+// Unfiltered flags.
+const END_OF_PARTITION: u8 = 0x01;
+const IS_MARKER: u8 = 0x02;
+const HAS_TIMESTAMP: u8 = 0x04;
+const HAS_TTL: u8 = 0x08;
+const HAS_DELETION: u8 = 0x10;
+const HAS_ALL_COLUMNS: u8 = 0x20;
+const HAS_COMPLEX_DELETION: u8 = 0x40;
+const EXTENSION_FLAG: u8 = 0x80;
+// Extended flags.
+const IS_STATIC: u8 = 0x01;
+// Cell flags.
+const CELL_DELETED: u8 = 0x01;
+const CELL_EXPIRING: u8 = 0x02;
+const CELL_EMPTY_VALUE: u8 = 0x04;
+const CELL_USE_ROW_TIMESTAMP: u8 = 0x08;
+const CELL_USE_ROW_TTL: u8 = 0x10;
+
+/// What the decoder needs of a column.
+struct ColumnShape {
+    type_string: String,
+    multi_cell: bool,
+    fixed_length: Option<usize>,
+}
+
+fn shapes(columns: &[HeaderColumn]) -> Vec<ColumnShape> {
+    columns
+        .iter()
+        .map(|c| ColumnShape {
+            type_string: c.type_string.clone(),
+            multi_cell: is_multi_cell(&c.type_string),
+            fixed_length: fixed_value_length(&c.type_string),
+        })
+        .collect()
+}
+
+/// Decodes partitions, one after another, from the whole uncompressed
+/// data stream of one SSTable.
+pub struct DataReader<'a> {
+    cursor: Cursor<'a>,
+    header: &'a SerializationHeader,
+    version: Version,
+    statics: Vec<ColumnShape>,
+    regulars: Vec<ColumnShape>,
+}
+
+impl std::fmt::Debug for DataReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataReader")
+            .field("position", &self.cursor.position())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> DataReader<'a> {
+    /// A decoder over `stream` (the uncompressed Data.db, whose errors name
+    /// `path` and offsets in the uncompressed stream).
+    pub fn new(
+        stream: &'a [u8],
+        header: &'a SerializationHeader,
+        version: Version,
+        path: &'a Path,
+    ) -> Self {
+        DataReader {
+            cursor: Cursor::new(stream, path),
+            header,
+            version,
+            statics: shapes(&header.static_columns),
+            regulars: shapes(&header.regular_columns),
+        }
+    }
+
+    /// The next partition, or `None` at the end of the stream.
+    ///
+    /// # Errors
+    /// Corruption naming the file and the offset in the data stream.
+    pub fn next_partition(&mut self) -> Result<Option<Partition>> {
+        if self.cursor.remaining() == 0 {
+            return Ok(None);
+        }
+        let key = self.cursor.bytes_short("partition key")?.to_vec();
+        let deletion = self.partition_deletion()?;
+        let mut static_row = None;
+        let mut unfiltereds = Vec::new();
+        loop {
+            let at = self.cursor.position();
+            let flags = self.cursor.u8("unfiltered flags")?;
+            if flags & END_OF_PARTITION != 0 {
+                break;
+            }
+            let extended = if flags & EXTENSION_FLAG != 0 {
+                self.cursor.u8("extended flags")?
+            } else {
+                0
+            };
+            if flags & IS_MARKER != 0 {
+                unfiltereds.push(Unfiltered::Marker(self.marker()?));
+            } else if extended & IS_STATIC != 0 {
+                if static_row.is_some() || !unfiltereds.is_empty() || self.statics.is_empty() {
+                    return Err(self.cursor.corrupt_at(at, "static row out of place"));
+                }
+                static_row = Some(self.row(flags, true)?);
+            } else {
+                unfiltereds.push(Unfiltered::Row(self.row(flags, false)?));
+            }
+        }
+        Ok(Some(Partition {
+            key,
+            deletion,
+            static_row,
+            unfiltereds,
+        }))
+    }
+
+    fn partition_deletion(&mut self) -> Result<DeletionTime> {
+        let c = &mut self.cursor;
+        if self.version.has_uint_deletion_time() {
+            let at = c.position();
+            let first = c.u8("deletion time")?;
+            if first & 0x80 != 0 {
+                return if first == 0x80 {
+                    Ok(DeletionTime::LIVE)
+                } else {
+                    Err(c.corrupt_at(at, format!("deletion time flag byte {first:#x}")))
+                };
+            }
+            let rest = c.take(7, "deletion time")?;
+            let mut mfda = [0u8; 8];
+            mfda[0] = first;
+            mfda[1..].copy_from_slice(rest);
+            let ldt = c.u32("local deletion time")?;
+            Ok(DeletionTime {
+                marked_for_delete_at: i64::from_be_bytes(mfda),
+                local_deletion_time: i64::from(ldt),
+            })
+        } else {
+            let ldt = c.i32("local deletion time")?;
+            let mfda = c.i64("marked for delete at")?;
+            if ldt == i32::MAX && mfda == i64::MIN {
+                Ok(DeletionTime::LIVE)
+            } else {
+                Ok(DeletionTime {
+                    marked_for_delete_at: mfda,
+                    local_deletion_time: i64::from(ldt),
+                })
+            }
+        }
+    }
+
+    fn timestamp(&mut self, what: &str) -> Result<i64> {
+        Ok(self
+            .header
+            .min_timestamp
+            .wrapping_add(self.cursor.vint(what)? as i64))
+    }
+
+    fn local_deletion_time(&mut self, what: &str) -> Result<i64> {
+        let sum = self.header.min_local_deletion_time + i64::from(self.cursor.vint32(what)?);
+        Ok(if self.version.has_uint_deletion_time() {
+            i64::from(sum as u32)
+        } else {
+            i64::from(sum as i32)
+        })
+    }
+
+    fn ttl(&mut self, what: &str) -> Result<u32> {
+        let at = self.cursor.position();
+        let ttl = self.header.min_ttl.wrapping_add(self.cursor.vint32(what)?);
+        u32::try_from(ttl).map_err(|_| self.cursor.corrupt_at(at, format!("negative TTL {ttl}")))
+    }
+
+    fn delta_deletion(&mut self) -> Result<DeletionTime> {
+        let marked_for_delete_at = self.timestamp("deletion timestamp")?;
+        let local_deletion_time = self.local_deletion_time("deletion time")?;
+        Ok(DeletionTime {
+            marked_for_delete_at,
+            local_deletion_time,
+        })
+    }
+
+    /// Reads a size vint and returns where the sized part must end.
+    fn sized_end(&mut self, what: &str) -> Result<u64> {
+        let size = self.cursor.vint(what)?;
+        let start = self.cursor.position();
+        start
+            .checked_add(size)
+            .filter(|&end| end <= start + self.cursor.remaining() as u64)
+            .ok_or_else(|| {
+                self.cursor
+                    .corrupt(format!("{what} {size} runs past the data"))
+            })
+    }
+
+    fn check_end(&self, end: u64, what: &str) -> Result<()> {
+        if self.cursor.position() != end {
+            return Err(self.cursor.corrupt(format!(
+                "{what} ends at {} but its size says {end}",
+                self.cursor.position()
+            )));
+        }
+        Ok(())
+    }
+
+    fn marker(&mut self) -> Result<Marker> {
+        let bound = read_bound(&mut self.cursor, &self.header.clustering_types)?;
+        let end = self.sized_end("marker size")?;
+        self.cursor.vint("previous unfiltered size")?;
+        let (end_deletion, start_deletion) = match bound.kind {
+            PrefixKind::ExclEndInclStartBoundary | PrefixKind::InclEndExclStartBoundary => {
+                let closing = self.delta_deletion()?;
+                (Some(closing), Some(self.delta_deletion()?))
+            }
+            PrefixKind::InclStartBound | PrefixKind::ExclStartBound => {
+                (None, Some(self.delta_deletion()?))
+            }
+            PrefixKind::InclEndBound | PrefixKind::ExclEndBound => {
+                (Some(self.delta_deletion()?), None)
+            }
+            kind => return Err(self.cursor.corrupt(format!("marker of kind {kind:?}"))),
+        };
+        self.check_end(end, "marker")?;
+        Ok(Marker {
+            bound,
+            end_deletion,
+            start_deletion,
+        })
+    }
+
+    fn row(&mut self, flags: u8, is_static: bool) -> Result<Row> {
+        let clustering = if is_static {
+            Vec::new()
+        } else {
+            let types = &self.header.clustering_types;
+            read_values(&mut self.cursor, types, types.len())?
+        };
+        let end = self.sized_end("row size")?;
+        self.cursor.vint("previous unfiltered size")?;
+        let liveness = if flags & HAS_TIMESTAMP != 0 {
+            let timestamp = self.timestamp("row timestamp")?;
+            let expiry = if flags & HAS_TTL != 0 {
+                let ttl = self.ttl("row TTL")?;
+                Some((ttl, self.local_deletion_time("row expiry")?))
+            } else {
+                None
+            };
+            Some(LivenessInfo { timestamp, expiry })
+        } else {
+            None
+        };
+        let deletion = if flags & HAS_DELETION != 0 {
+            Some(self.delta_deletion()?)
+        } else {
+            None
+        };
+        let count = if is_static {
+            self.statics.len()
+        } else {
+            self.regulars.len()
+        };
+        let present = if flags & HAS_ALL_COLUMNS != 0 {
+            (0..count).collect()
+        } else {
+            self.column_subset(count)?
+        };
+        let mut columns = Vec::with_capacity(present.len());
+        for column in present {
+            let multi_cell = if is_static {
+                &self.statics
+            } else {
+                &self.regulars
+            }[column]
+                .multi_cell;
+            if multi_cell {
+                let deletion = if flags & HAS_COMPLEX_DELETION != 0 {
+                    let d = self.delta_deletion()?;
+                    if d.marked_for_delete_at == i64::MIN {
+                        DeletionTime::LIVE
+                    } else {
+                        d
+                    }
+                } else {
+                    DeletionTime::LIVE
+                };
+                let at = self.cursor.position();
+                let n = self.cursor.vint32("complex cell count")?;
+                let n = usize::try_from(n)
+                    .ok()
+                    .filter(|&n| n <= self.cursor.remaining())
+                    .ok_or_else(|| {
+                        self.cursor
+                            .corrupt_at(at, format!("complex cell count {n}"))
+                    })?;
+                let mut cells = Vec::with_capacity(n);
+                for _ in 0..n {
+                    cells.push(self.cell(column, is_static, true, liveness)?);
+                }
+                columns.push(ColumnData::Complex {
+                    column,
+                    deletion,
+                    cells,
+                });
+            } else {
+                let cell = self.cell(column, is_static, false, liveness)?;
+                columns.push(ColumnData::Simple { column, cell });
+            }
+        }
+        self.check_end(end, "row")?;
+        Ok(Row {
+            clustering,
+            liveness,
+            deletion,
+            columns,
+        })
+    }
+
+    /// The present columns of a row that does not have them all.
+    fn column_subset(&mut self, count: usize) -> Result<Vec<usize>> {
+        let at = self.cursor.position();
+        let encoded = self.cursor.vint("column subset")?;
+        if count >= 64 {
+            return Err(Error::Unsupported {
+                path: self.cursor.path().to_path_buf(),
+                what: format!("column subset at offset {at} of a table with 64 or more columns"),
+            });
+        }
+        if encoded >> count != 0 {
+            return Err(self.cursor.corrupt_at(
+                at,
+                format!("column subset {encoded:#x} for {count} columns"),
+            ));
+        }
+        // A set bit marks a missing column.
+        Ok((0..count).filter(|i| encoded & (1 << i) == 0).collect())
+    }
+
+    fn cell(
+        &mut self,
+        column: usize,
+        is_static: bool,
+        in_complex: bool,
+        row: Option<LivenessInfo>,
+    ) -> Result<Cell> {
+        let at = self.cursor.position();
+        let flags = self.cursor.u8("cell flags")?;
+        let timestamp = if flags & CELL_USE_ROW_TIMESTAMP != 0 {
+            row.ok_or_else(|| {
+                self.cursor
+                    .corrupt_at(at, "cell reuses a row timestamp the row lacks")
+            })?
+            .timestamp
+        } else {
+            self.timestamp("cell timestamp")?
+        };
+        let deleted = flags & CELL_DELETED != 0;
+        let expiring = flags & CELL_EXPIRING != 0;
+        let kind = if flags & CELL_USE_ROW_TTL != 0 {
+            let (ttl, expiry) = row.and_then(|r| r.expiry).ok_or_else(|| {
+                self.cursor
+                    .corrupt_at(at, "cell reuses a row TTL the row lacks")
+            })?;
+            if deleted {
+                CellKind::Tombstone {
+                    local_deletion_time: expiry,
+                }
+            } else {
+                CellKind::Expiring {
+                    ttl,
+                    local_expiration_time: expiry,
+                }
+            }
+        } else if deleted || expiring {
+            let ldt = self.local_deletion_time("cell deletion time")?;
+            if expiring && !deleted {
+                let ttl = self.ttl("cell TTL")?;
+                CellKind::Expiring {
+                    ttl,
+                    local_expiration_time: ldt,
+                }
+            } else {
+                if expiring {
+                    self.ttl("cell TTL")?;
+                }
+                CellKind::Tombstone {
+                    local_deletion_time: ldt,
+                }
+            }
+        } else {
+            CellKind::Live
+        };
+        let path = if in_complex {
+            Some(self.cursor.bytes_vint("cell path")?.to_vec())
+        } else {
+            None
+        };
+        let value = if flags & CELL_EMPTY_VALUE != 0 {
+            Vec::new()
+        } else {
+            let shape = &(if is_static {
+                &self.statics
+            } else {
+                &self.regulars
+            })[column];
+            let fixed = match &path {
+                Some(path) => {
+                    let value_type =
+                        cell_value_type(&shape.type_string, path).ok_or_else(|| {
+                            self.cursor
+                                .corrupt_at(at, "cell path names no field of its user type")
+                        })?;
+                    fixed_value_length(value_type)
+                }
+                None => shape.fixed_length,
+            };
+            match fixed {
+                Some(len) => self.cursor.take(len, "cell value")?.to_vec(),
+                None => self.cursor.bytes_vint("cell value")?.to_vec(),
+            }
+        };
+        Ok(Cell {
+            timestamp,
+            kind,
+            path,
+            value,
+        })
+    }
+}

@@ -1,0 +1,86 @@
+//! Partitions, rows, markers and cells as Data.db holds them, decoded.
+
+use crate::clustering::{ClusteringBound, ClusteringValue};
+use crate::reconcile::{CellKind, DeletionTime, LivenessInfo};
+
+/// A partition: key, deletion, optional static row, rows and markers in
+/// clustering order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partition {
+    /// The raw partition key bytes.
+    pub key: Vec<u8>,
+    /// The partition-level deletion (`DeletionTime::LIVE` when none).
+    pub deletion: DeletionTime,
+    /// The static row, if the table has static columns.
+    pub static_row: Option<Row>,
+    /// Rows and range tombstone markers.
+    pub unfiltereds: Vec<Unfiltered>,
+}
+
+/// A row or a range tombstone marker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unfiltered {
+    /// A row.
+    Row(Row),
+    /// A range tombstone bound or boundary.
+    Marker(Marker),
+}
+
+/// A row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Clustering values (empty for the static row and for tables without
+    /// clustering columns).
+    pub clustering: Vec<ClusteringValue>,
+    /// Primary-key liveness, if any.
+    pub liveness: Option<LivenessInfo>,
+    /// Row deletion, if any.
+    pub deletion: Option<DeletionTime>,
+    /// The columns present, in header order.
+    pub columns: Vec<ColumnData>,
+}
+
+/// The data of one column in a row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// A simple column: one cell.
+    Simple {
+        /// Index of the column in the header's static or regular list.
+        column: usize,
+        /// Its cell.
+        cell: Cell,
+    },
+    /// A complex (multi-cell) column: a collection or non-frozen UDT.
+    Complex {
+        /// Index of the column in the header's static or regular list.
+        column: usize,
+        /// Deletion of the whole collection (`LIVE` when none).
+        deletion: DeletionTime,
+        /// Cells in cell-path order.
+        cells: Vec<Cell>,
+    },
+}
+
+/// A cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// Write timestamp in microseconds.
+    pub timestamp: i64,
+    /// Live, expiring or tombstone.
+    pub kind: CellKind,
+    /// The cell path in a complex column.
+    pub path: Option<Vec<u8>>,
+    /// The value bytes.
+    pub value: Vec<u8>,
+}
+
+/// A range tombstone marker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// The bound or boundary.
+    pub bound: ClusteringBound,
+    /// For a bound, its deletion; for a boundary, the deletion it closes.
+    pub end_deletion: Option<DeletionTime>,
+    /// For a boundary (or a start bound), the deletion it opens.
+    pub start_deletion: Option<DeletionTime>,
+}
