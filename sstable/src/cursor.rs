@@ -29,6 +29,20 @@ impl<'a> Cursor<'a> {
         self.pos as u64
     }
 
+    /// Moves to `position`, which must be within the bytes.
+    pub fn set_position(&mut self, position: u64) -> Result<()> {
+        match usize::try_from(position) {
+            Ok(p) if p <= self.bytes.len() => {
+                self.pos = p;
+                Ok(())
+            }
+            _ => Err(self.corrupt(format!(
+                "position {position} past the end ({} bytes)",
+                self.bytes.len()
+            ))),
+        }
+    }
+
     pub fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
     }

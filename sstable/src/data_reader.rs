@@ -30,6 +30,44 @@ const CELL_EMPTY_VALUE: u8 = 0x04;
 const CELL_USE_ROW_TIMESTAMP: u8 = 0x08;
 const CELL_USE_ROW_TTL: u8 = 0x10;
 
+/// Reads a DeletionTime in the version's encoding (partition headers,
+/// Index.db): up to `nb` 12 bytes (i32 local deletion time, i64
+/// marked-for-delete-at); from `oa` the byte 0x80 alone when live, else
+/// i64 marked-for-delete-at and u32 local deletion time.
+pub(crate) fn read_deletion_time(c: &mut Cursor<'_>, version: Version) -> Result<DeletionTime> {
+    if version.has_uint_deletion_time() {
+        let at = c.position();
+        let first = c.u8("deletion time")?;
+        if first & 0x80 != 0 {
+            return if first == 0x80 {
+                Ok(DeletionTime::LIVE)
+            } else {
+                Err(c.corrupt_at(at, format!("deletion time flag byte {first:#x}")))
+            };
+        }
+        let rest = c.take(7, "deletion time")?;
+        let mut mfda = [0u8; 8];
+        mfda[0] = first;
+        mfda[1..].copy_from_slice(rest);
+        let ldt = c.u32("local deletion time")?;
+        Ok(DeletionTime {
+            marked_for_delete_at: i64::from_be_bytes(mfda),
+            local_deletion_time: i64::from(ldt),
+        })
+    } else {
+        let ldt = c.i32("local deletion time")?;
+        let mfda = c.i64("marked for delete at")?;
+        if ldt == i32::MAX && mfda == i64::MIN {
+            Ok(DeletionTime::LIVE)
+        } else {
+            Ok(DeletionTime {
+                marked_for_delete_at: mfda,
+                local_deletion_time: i64::from(ldt),
+            })
+        }
+    }
+}
+
 /// What the decoder needs of a column.
 struct ColumnShape {
     type_string: String,
@@ -84,6 +122,15 @@ impl<'a> DataReader<'a> {
         }
     }
 
+    /// Continues decoding at `position` in the stream (where Index.db says
+    /// a partition starts).
+    ///
+    /// # Errors
+    /// Corruption if `position` is past the end of the stream.
+    pub fn seek(&mut self, position: u64) -> Result<()> {
+        self.cursor.set_position(position)
+    }
+
     /// The next partition, or `None` at the end of the stream.
     ///
     /// # Errors
@@ -127,38 +174,7 @@ impl<'a> DataReader<'a> {
     }
 
     fn partition_deletion(&mut self) -> Result<DeletionTime> {
-        let c = &mut self.cursor;
-        if self.version.has_uint_deletion_time() {
-            let at = c.position();
-            let first = c.u8("deletion time")?;
-            if first & 0x80 != 0 {
-                return if first == 0x80 {
-                    Ok(DeletionTime::LIVE)
-                } else {
-                    Err(c.corrupt_at(at, format!("deletion time flag byte {first:#x}")))
-                };
-            }
-            let rest = c.take(7, "deletion time")?;
-            let mut mfda = [0u8; 8];
-            mfda[0] = first;
-            mfda[1..].copy_from_slice(rest);
-            let ldt = c.u32("local deletion time")?;
-            Ok(DeletionTime {
-                marked_for_delete_at: i64::from_be_bytes(mfda),
-                local_deletion_time: i64::from(ldt),
-            })
-        } else {
-            let ldt = c.i32("local deletion time")?;
-            let mfda = c.i64("marked for delete at")?;
-            if ldt == i32::MAX && mfda == i64::MIN {
-                Ok(DeletionTime::LIVE)
-            } else {
-                Ok(DeletionTime {
-                    marked_for_delete_at: mfda,
-                    local_deletion_time: i64::from(ldt),
-                })
-            }
-        }
+        read_deletion_time(&mut self.cursor, self.version)
     }
 
     fn timestamp(&mut self, what: &str) -> Result<i64> {

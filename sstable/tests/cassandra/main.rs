@@ -7,5 +7,6 @@
 mod common;
 mod compression;
 mod filters;
+mod lookup;
 mod scan;
 mod statistics;
