@@ -20,6 +20,7 @@ pub mod index;
 pub mod lookup;
 pub mod murmur3;
 pub mod partitioner;
+pub mod reader;
 pub mod reconcile;
 pub mod rows;
 pub mod statistics;

@@ -8,5 +8,6 @@ mod common;
 mod compression;
 mod filters;
 mod lookup;
+mod reader;
 mod scan;
 mod statistics;

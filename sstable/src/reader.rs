@@ -1,0 +1,252 @@
+//! An open SSTable: its components parsed or memory-mapped, point lookups,
+//! full scans and verification.
+
+use crate::bloom::{BloomFilter, FilterLayout};
+use crate::compression::{ChunkReader, CompressionInfo};
+use crate::data_reader::DataReader;
+use crate::error::{Error, Result};
+use crate::index::IndexReader;
+use crate::lookup::find_index_entry;
+use crate::partitioner::Partitioner;
+use crate::rows::Partition;
+use crate::statistics::Statistics;
+use crate::summary::Summary;
+use crate::version::Version;
+use memmap2::Mmap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// One SSTable, opened from its `*-Data.db` path.
+#[derive(Debug)]
+pub struct SstableReader {
+    prefix: PathBuf,
+    version: Version,
+    statistics: Statistics,
+    partitioner: Partitioner,
+    compression: CompressionInfo,
+    filter: BloomFilter,
+    summary: Summary,
+    data: Mmap,
+    index: Mmap,
+}
+
+/// Memory an open SSTable keeps resident (besides the mapped files, which
+/// the page cache holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResidentMemory {
+    /// The bloom filter's bits.
+    pub filter_bytes: usize,
+    /// The summary's sampled keys and positions.
+    pub summary_bytes: usize,
+    /// The compression chunk offsets.
+    pub chunk_offset_bytes: usize,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Io {
+        op: "read",
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+fn map(path: &Path) -> Result<Mmap> {
+    let file = File::open(path).map_err(|e| Error::Io {
+        op: "open",
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    // SAFETY: SSTable files are immutable once written; Ilion never
+    // modifies or truncates a file it has opened for reading.
+    unsafe { Mmap::map(&file) }.map_err(|e| Error::Io {
+        op: "map",
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+impl SstableReader {
+    /// Opens the SSTable whose Data.db is at `data_path` (named
+    /// `<version>-<generation>-<format>-Data.db`).
+    ///
+    /// # Errors
+    /// I/O errors, corruption of any component (named with its offset),
+    /// an unknown version, partitioner or compressor.
+    pub fn open(data_path: &Path) -> Result<SstableReader> {
+        let name = data_path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix("-Data.db"))
+            .ok_or_else(|| Error::Unsupported {
+                path: data_path.to_path_buf(),
+                what: "a Data.db file name".into(),
+            })?;
+        let mut parts = name.split('-');
+        let (letters, format) = (
+            parts.next().unwrap_or_default(),
+            parts.nth(1).unwrap_or_default(),
+        );
+        let version = Version::parse(letters, format)
+            .filter(|v| v.format() == crate::version::FormatType::Big)
+            .ok_or_else(|| Error::Unsupported {
+                path: data_path.to_path_buf(),
+                what: format!("SSTable version {letters}-{format}"),
+            })?;
+        let prefix = data_path.with_file_name(name);
+        let component = |c: &str| PathBuf::from(format!("{}-{c}", prefix.display()));
+        let stats_path = component("Statistics.db");
+        let statistics = Statistics::parse(&read(&stats_path)?, version, &stats_path)?;
+        let partitioner = Partitioner::from_class_name(&statistics.validation.partitioner)
+            .ok_or_else(|| Error::Unsupported {
+                path: stats_path.clone(),
+                what: format!("partitioner {}", statistics.validation.partitioner),
+            })?;
+        let info_path = component("CompressionInfo.db");
+        let compression = CompressionInfo::parse(&read(&info_path)?, version, &info_path)?;
+        let layout = if version.has_old_bloom_filter_format() {
+            FilterLayout::Legacy
+        } else {
+            FilterLayout::Current
+        };
+        let filter_path = component("Filter.db");
+        let filter = BloomFilter::deserialize(&read(&filter_path)?, layout)
+            .map_err(|e| Error::corrupt(&filter_path, 0, e.to_string()))?;
+        let summary_path = component("Summary.db");
+        let summary = Summary::parse(&read(&summary_path)?, &summary_path)?;
+        let data = map(data_path)?;
+        ChunkReader::new(&compression, &data, data_path)?;
+        let index = map(&component("Index.db"))?;
+        Ok(SstableReader {
+            prefix,
+            version,
+            statistics,
+            partitioner,
+            compression,
+            filter,
+            summary,
+            data,
+            index,
+        })
+    }
+
+    fn component(&self, name: &str) -> PathBuf {
+        PathBuf::from(format!("{}-{name}", self.prefix.display()))
+    }
+
+    /// The format version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Statistics.db's contents.
+    pub fn statistics(&self) -> &Statistics {
+        &self.statistics
+    }
+
+    /// The partition with `key`, or `None`. Decompresses only the chunks the
+    /// partition spans.
+    ///
+    /// # Errors
+    /// Corruption met on the way.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Partition>> {
+        let index_path = self.component("Index.db");
+        let types = &self.statistics.header.clustering_types;
+        let mut index = IndexReader::new(&self.index, self.version, types, &index_path);
+        let Some(entry) = find_index_entry(
+            key,
+            self.partitioner,
+            &self.filter,
+            &self.summary,
+            &mut index,
+        )?
+        else {
+            return Ok(None);
+        };
+        let end = match index.next_entry()? {
+            Some(next) => next.position,
+            None => self.compression.data_length,
+        };
+        if end <= entry.position || end > self.compression.data_length {
+            return Err(Error::corrupt(
+                &index_path,
+                0,
+                format!("partition at {} ends at {end}", entry.position),
+            ));
+        }
+        let chunk = u64::from(self.compression.chunk_length);
+        let (first, last) = (entry.position / chunk, (end - 1) / chunk);
+        let data_path = self.component("Data.db");
+        let chunks = ChunkReader::new(&self.compression, &self.data, &data_path)?;
+        let mut stream = Vec::with_capacity(((last - first + 1) * chunk) as usize);
+        for i in first..=last {
+            chunks.read_chunk(i as usize, &mut stream)?;
+        }
+        let start = (entry.position - first * chunk) as usize;
+        let slice = &stream[start..start + (end - entry.position) as usize];
+        let mut reader = DataReader::new(slice, &self.statistics.header, self.version, &data_path);
+        let partition = reader.next_partition()?;
+        match partition {
+            Some(p) if p.key == key => Ok(Some(p)),
+            _ => Err(Error::corrupt(
+                &data_path,
+                entry.position,
+                "the index points at a different partition",
+            )),
+        }
+    }
+
+    /// Every partition, in order (the whole data stream is decompressed,
+    /// chunk by chunk, every CRC checked).
+    ///
+    /// # Errors
+    /// The first corruption met.
+    pub fn scan(&self) -> Result<Vec<Partition>> {
+        let data_path = self.component("Data.db");
+        let stream = ChunkReader::new(&self.compression, &self.data, &data_path)?.read_all()?;
+        let mut reader =
+            DataReader::new(&stream, &self.statistics.header, self.version, &data_path);
+        let mut out = Vec::new();
+        while let Some(p) = reader.next_partition()? {
+            out.push(p);
+        }
+        Ok(out)
+    }
+
+    /// Checks every checksum: the Data.db digest and every chunk's CRC (the
+    /// other components were checked when opened).
+    ///
+    /// # Errors
+    /// The first mismatch, naming the file and offset.
+    pub fn verify(&self) -> Result<()> {
+        let digest_path = self.component("Digest.crc32");
+        let text = read(&digest_path)?;
+        let expected: u32 = std::str::from_utf8(&text)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| Error::corrupt(&digest_path, 0, "not a decimal CRC32"))?;
+        let data_path = self.component("Data.db");
+        if crc32fast::hash(&self.data) != expected {
+            return Err(Error::corrupt(
+                &data_path,
+                0,
+                "Data.db does not match Digest.crc32",
+            ));
+        }
+        let chunks = ChunkReader::new(&self.compression, &self.data, &data_path)?;
+        let mut buffer = Vec::with_capacity(self.compression.chunk_length as usize);
+        for i in 0..chunks.chunk_count() {
+            buffer.clear();
+            chunks.read_chunk(i, &mut buffer)?;
+        }
+        Ok(())
+    }
+
+    /// What this SSTable keeps in memory.
+    pub fn resident_memory(&self) -> ResidentMemory {
+        ResidentMemory {
+            filter_bytes: (self.filter.bit_count() / 8) as usize,
+            summary_bytes: self.summary.entries.iter().map(|(k, _)| k.len() + 8).sum(),
+            chunk_offset_bytes: self.compression.chunk_offsets.len() * 8,
+        }
+    }
+}
