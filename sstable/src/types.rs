@@ -2,6 +2,8 @@
 //! type strings (`org.apache.cassandra.db.marshal.Int32Type`,
 //! `...ReversedType(...)`, ...).
 
+use std::cmp::Ordering;
+
 /// The package Cassandra's type classes live in.
 const MARSHAL: &str = "org.apache.cassandra.db.marshal.";
 
@@ -86,6 +88,91 @@ pub fn cell_value_type<'a>(type_string: &'a str, path: &[u8]) -> Option<&'a str>
     }
 }
 
+/// Orders two values of a type as Cassandra's comparator does, `None` for
+/// types Ilion cannot compare yet (decimals, UUIDs, collections, tuples,
+/// user types), so that no wrong order is ever assumed.
+///
+/// An empty value sorts before every other value; `ReversedType` inverts
+/// the order of the type it wraps.
+pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering> {
+    if is_reversed(type_string) {
+        return compare_values(unreversed(type_string), a, b).map(Ordering::reverse);
+    }
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => return Some(Ordering::Equal),
+        (true, false) => return Some(Ordering::Less),
+        (false, true) => return Some(Ordering::Greater),
+        _ => {}
+    }
+    let signed = |a: &[u8], b: &[u8]| -> Option<Ordering> {
+        // Fixed-width two's complement, big-endian: flip the sign bit and
+        // compare as unsigned.
+        if a.len() != b.len() {
+            return None;
+        }
+        let (mut a, mut b) = (a.to_vec(), b.to_vec());
+        a[0] ^= 0x80;
+        b[0] ^= 0x80;
+        Some(a.cmp(&b))
+    };
+    match class_name(type_string) {
+        "BytesType" | "UTF8Type" | "AsciiType" | "InetAddressType" | "BooleanType" => {
+            Some(a.cmp(b))
+        }
+        "Int32Type" | "LongType" | "ShortType" | "ByteType" | "TimestampType" | "DateType"
+        | "TimeType" | "CounterColumnType" => signed(a, b),
+        // Days since the epoch, offset by 2^31: unsigned.
+        "SimpleDateType" => (a.len() == 4 && b.len() == 4).then(|| a.cmp(b)),
+        "FloatType" => {
+            let f = |x: &[u8]| Some(f32::from_be_bytes(x.try_into().ok()?) as f64);
+            Some(java_double_order(f(a)?, f(b)?))
+        }
+        "DoubleType" => {
+            let f = |x: &[u8]| Some(f64::from_be_bytes(x.try_into().ok()?));
+            Some(java_double_order(f(a)?, f(b)?))
+        }
+        "IntegerType" => Some(compare_varints(a, b)),
+        _ => None,
+    }
+}
+
+/// Java's `Double.compare`: NaN above everything (all NaNs equal), −0.0
+/// below 0.0.
+fn java_double_order(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => a.total_cmp(&b),
+    }
+}
+
+/// Orders two big-endian two's-complement integers of any length.
+fn compare_varints(a: &[u8], b: &[u8]) -> Ordering {
+    fn minimal(x: &[u8]) -> &[u8] {
+        let mut x = x;
+        // Drop sign bytes that only repeat the sign of the next byte.
+        while x.len() > 1
+            && ((x[0] == 0x00 && x[1] & 0x80 == 0) || (x[0] == 0xFF && x[1] & 0x80 != 0))
+        {
+            x = &x[1..];
+        }
+        x
+    }
+    let (a, b) = (minimal(a), minimal(b));
+    let (neg_a, neg_b) = (a[0] & 0x80 != 0, b[0] & 0x80 != 0);
+    match (neg_a, neg_b) {
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        // Same sign: more bytes means further from zero.
+        (neg, _) => {
+            let by_length = a.len().cmp(&b.len());
+            let by_length = if neg { by_length.reverse() } else { by_length };
+            by_length.then_with(|| a.cmp(b))
+        }
+    }
+}
+
 /// Whether a column of this type holds several cells (a non-frozen
 /// collection or user type).
 pub fn is_multi_cell(type_string: &str) -> bool {
@@ -98,6 +185,85 @@ pub fn is_multi_cell(type_string: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn t(name: &str) -> String {
+        format!("org.apache.cassandra.db.marshal.{name}")
+    }
+
+    #[test]
+    fn comparators_follow_cassandra() {
+        use Ordering::*;
+        assert_eq!(
+            compare_values(&t("UTF8Type"), b"\x80", b"\x7f"),
+            Some(Greater),
+            "unsigned bytes"
+        );
+        assert_eq!(
+            compare_values(&t("Int32Type"), &(-1i32).to_be_bytes(), &1i32.to_be_bytes()),
+            Some(Less)
+        );
+        assert_eq!(
+            compare_values(&t("LongType"), &i64::MIN.to_be_bytes(), &0i64.to_be_bytes()),
+            Some(Less)
+        );
+        let rev = format!("{}({})", t("ReversedType"), t("Int32Type"));
+        assert_eq!(
+            compare_values(&rev, &(-1i32).to_be_bytes(), &1i32.to_be_bytes()),
+            Some(Greater)
+        );
+        assert_eq!(
+            compare_values(&t("Int32Type"), b"", &1i32.to_be_bytes()),
+            Some(Less),
+            "empty first"
+        );
+        let d = |x: f64| x.to_be_bytes();
+        assert_eq!(
+            compare_values(&t("DoubleType"), &d(-0.0), &d(0.0)),
+            Some(Less)
+        );
+        assert_eq!(
+            compare_values(&t("DoubleType"), &d(f64::NAN), &d(f64::INFINITY)),
+            Some(Greater)
+        );
+        assert_eq!(
+            compare_values(&t("DoubleType"), &d(-2.5), &d(1.0)),
+            Some(Less)
+        );
+        let v = |x: &[u8]| x.to_vec();
+        let varint = t("IntegerType");
+        assert_eq!(
+            compare_values(&varint, &v(&[0x00, 0x80]), &v(&[0x7f])),
+            Some(Greater),
+            "128 > 127"
+        );
+        assert_eq!(
+            compare_values(&varint, &v(&[0xff, 0x7f]), &v(&[0x80])),
+            Some(Less),
+            "-129 < -128"
+        );
+        assert_eq!(
+            compare_values(&varint, &v(&[0xff, 0xff]), &v(&[0xff])),
+            Some(Equal),
+            "-1 == -1"
+        );
+        assert_eq!(
+            compare_values(&varint, &v(&[0x80]), &v(&[0x00])),
+            Some(Less)
+        );
+        assert_eq!(
+            compare_values(
+                &t("SimpleDateType"),
+                &[0x80, 0, 0, 0],
+                &[0x7f, 0xff, 0xff, 0xff]
+            ),
+            Some(Greater)
+        );
+        assert_eq!(
+            compare_values(&t("DecimalType"), b"\x01", b"\x02"),
+            None,
+            "not guessed"
+        );
+    }
 
     #[test]
     fn names_and_fixed_lengths() {

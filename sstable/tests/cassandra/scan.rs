@@ -132,6 +132,18 @@ fn full_scans_of_every_legacy_table_return_exactly_what_was_written() {
                         .collect();
                     let want: Vec<&[u8]> = ck.iter().map(|k| k.as_slice()).collect();
                     assert_eq!(got, want, "{name}: clustering order");
+                    let order = |a: &[u8], b: &[u8]| {
+                        ilion_sstable::types::compare_values(
+                            "org.apache.cassandra.db.marshal.UTF8Type",
+                            a,
+                            b,
+                        )
+                    };
+                    assert!(
+                        got.windows(2)
+                            .all(|w| order(w[0], w[1]) == Some(std::cmp::Ordering::Less)),
+                        "{name}: rows ascend under the clustering comparator"
+                    );
                     for row in &rows {
                         let cell = only_cell(row);
                         if counter {
