@@ -62,6 +62,78 @@ impl std::fmt::Display for FilterError {
 
 impl std::error::Error for FilterError {}
 
+/// False-positive rates by buckets (bits) per element (row) and number of
+/// hashes (column), the table Cassandra sizes its filters from
+/// (`BloomCalculations`, after "Bloom Filters - the math", Cao).
+const PROBS: [&[f64]; 21] = [
+    &[1.0],
+    &[1.0, 1.0],
+    &[1.0, 0.393, 0.4],
+    &[1.0, 0.283, 0.237, 0.253],
+    &[1.0, 0.221, 0.155, 0.147, 0.16],
+    &[1.0, 0.181, 0.109, 0.092, 0.092, 0.101],
+    &[1.0, 0.154, 0.0804, 0.0609, 0.0561, 0.0578, 0.0638],
+    &[1.0, 0.133, 0.0618, 0.0423, 0.0359, 0.0347, 0.0364],
+    &[1.0, 0.118, 0.0489, 0.0306, 0.024, 0.0217, 0.0216, 0.0229],
+    &[
+        1.0, 0.105, 0.0397, 0.0228, 0.0166, 0.0141, 0.0133, 0.0135, 0.0145,
+    ],
+    &[
+        1.0, 0.0952, 0.0329, 0.0174, 0.0118, 0.00943, 0.00844, 0.00819, 0.00846,
+    ],
+    &[
+        1.0, 0.0869, 0.0276, 0.0136, 0.00864, 0.0065, 0.00552, 0.00513, 0.00509,
+    ],
+    &[
+        1.0, 0.08, 0.0236, 0.0108, 0.00646, 0.00459, 0.00371, 0.00329, 0.00314,
+    ],
+    &[
+        1.0, 0.074, 0.0203, 0.00875, 0.00492, 0.00332, 0.00255, 0.00217, 0.00199, 0.00194,
+    ],
+    &[
+        1.0, 0.0689, 0.0177, 0.00718, 0.00381, 0.00244, 0.00179, 0.00146, 0.00129, 0.00121, 0.0012,
+    ],
+    &[
+        1.0, 0.0645, 0.0156, 0.00596, 0.003, 0.00183, 0.00128, 0.001, 8.52e-4, 7.75e-4, 7.44e-4,
+    ],
+    &[
+        1.0, 0.0606, 0.0138, 0.005, 0.00239, 0.00139, 9.35e-4, 7.02e-4, 5.74e-4, 5.05e-4, 4.7e-4,
+        4.59e-4,
+    ],
+    &[
+        1.0, 0.0571, 0.0123, 0.00423, 0.00193, 0.00107, 6.92e-4, 4.99e-4, 3.94e-4, 3.35e-4,
+        3.02e-4, 2.87e-4, 2.84e-4,
+    ],
+    &[
+        1.0, 0.054, 0.0111, 0.00362, 0.00158, 8.39e-4, 5.19e-4, 3.6e-4, 2.75e-4, 2.26e-4, 1.98e-4,
+        1.83e-4, 1.76e-4,
+    ],
+    &[
+        1.0, 0.0513, 0.00998, 0.00312, 0.0013, 6.63e-4, 3.94e-4, 2.64e-4, 1.94e-4, 1.55e-4,
+        1.32e-4, 1.18e-4, 1.11e-4, 1.09e-4,
+    ],
+    &[
+        1.0, 0.0488, 0.00906, 0.0027, 0.00108, 5.3e-4, 3.03e-4, 1.96e-4, 1.4e-4, 1.08e-4, 8.89e-5,
+        7.77e-5, 7.12e-5, 6.79e-5, 6.71e-5,
+    ],
+];
+
+/// Bits added to every filter beyond `keys × buckets per element`.
+const EXCESS_BITS: u64 = 20;
+
+/// The number of hashes with the lowest false-positive rate for a row of
+/// [`PROBS`] (the first, on ties; at least 1).
+fn optimal_hashes(buckets: usize) -> usize {
+    let row = PROBS[buckets];
+    let mut best = 0;
+    for (k, p) in row.iter().enumerate() {
+        if *p < row[best] {
+            best = k;
+        }
+    }
+    best.max(1)
+}
+
 /// Most hash functions any fp chance calls for (Cassandra's table stops well
 /// below this).
 const MAX_HASH_COUNT: i32 = 64;
@@ -81,6 +153,48 @@ impl BloomFilter {
             hash_count: hash_count.max(1),
             words: vec![0; word_count.max(1)],
         }
+    }
+
+    /// An empty filter sized as Cassandra sizes one for `expected_keys` keys
+    /// and a false-positive chance of `fp_chance`: the fewest buckets per
+    /// key whose best hash count meets the chance, then the fewest hashes
+    /// that still meet it; `keys × buckets + 20` bits, in whole words. A
+    /// chance of 0.393 or more gets 2 hashes and 1 bucket per key, as
+    /// Cassandra's table gives.
+    ///
+    /// # Errors
+    /// [`FilterError::Implausible`] for a chance below the table's best
+    /// (6.71e-5).
+    pub fn for_keys(expected_keys: u64, fp_chance: f64) -> Result<Self, FilterError> {
+        let keys = expected_keys.max(1);
+        let max_buckets = PROBS.len() - 1;
+        let (hashes, buckets) = if fp_chance >= PROBS[2][1] {
+            (2, optimal_hashes(2))
+        } else if fp_chance < PROBS[max_buckets][PROBS[max_buckets].len() - 1] {
+            return Err(FilterError::Implausible {
+                hash_count: 0,
+                word_count: 0,
+            });
+        } else {
+            let mut buckets = 2;
+            let mut k = optimal_hashes(buckets);
+            while PROBS[buckets][k] > fp_chance {
+                buckets += 1;
+                k = optimal_hashes(buckets);
+            }
+            while PROBS[buckets][k - 1] <= fp_chance {
+                k -= 1;
+            }
+            (k, buckets)
+        };
+        let bits = keys
+            .saturating_mul(buckets as u64)
+            .saturating_add(EXCESS_BITS);
+        let words = usize::try_from(bits.div_ceil(64)).map_err(|_| FilterError::Implausible {
+            hash_count: hashes as i32,
+            word_count: i32::MAX,
+        })?;
+        Ok(BloomFilter::with_shape(hashes as u32, words))
     }
 
     /// Number of hash functions.
@@ -193,6 +307,21 @@ mod tests {
             let bytes = filter.serialize(layout);
             assert_eq!(BloomFilter::deserialize(&bytes, layout).unwrap(), filter);
         }
+    }
+
+    #[test]
+    fn sizing_follows_cassandras_table() {
+        let shape = |keys, fp| {
+            let f = BloomFilter::for_keys(keys, fp).unwrap();
+            (f.hash_count(), f.bit_count() / 64)
+        };
+        // The legacy test files: 5 keys at 0.01 give 5 hashes and 2 words.
+        assert_eq!(shape(5, 0.01), (5, 2));
+        // 10 buckets per key at 0.01: 1000 × 10 + 20 bits.
+        assert_eq!(shape(1000, 0.01), (5, 157));
+        assert_eq!(shape(5, 0.1), (3, 1));
+        assert_eq!(shape(5, 0.5), (2, 1));
+        assert!(BloomFilter::for_keys(5, 1e-6).is_err());
     }
 
     #[test]
