@@ -15,6 +15,7 @@ pub mod clustering;
 pub mod compression;
 mod cursor;
 pub mod data_reader;
+pub mod data_writer;
 mod error;
 pub mod index;
 pub mod lookup;

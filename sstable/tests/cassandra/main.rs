@@ -9,5 +9,6 @@ mod compression;
 mod filters;
 mod lookup;
 mod reader;
+mod rewrite;
 mod scan;
 mod statistics;

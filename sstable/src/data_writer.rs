@@ -1,0 +1,334 @@
+//! Encoding partitions into the Data.db stream: the inverse of
+//! `data_reader`, choosing every flag as Cassandra's `UnfilteredSerializer`
+//! does, so that the bytes are Cassandra's.
+
+use crate::clustering::{ClusteringBound, ClusteringValue};
+use crate::reconcile::{CellKind, DeletionTime, LivenessInfo};
+use crate::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
+use crate::statistics::SerializationHeader;
+use crate::types::{cell_value_type, fixed_value_length};
+use crate::version::Version;
+use crate::vint::{unsigned_vint_size, write_unsigned_vint};
+
+/// Encodes partitions against one serialization header.
+#[derive(Debug)]
+pub struct DataWriter<'a> {
+    header: &'a SerializationHeader,
+    version: Version,
+}
+
+fn write_vint32(value: i32, out: &mut Vec<u8>) {
+    // Negative values are sign-extended to 64 bits, as Cassandra writes them.
+    write_unsigned_vint(i64::from(value) as u64, out);
+}
+
+impl<'a> DataWriter<'a> {
+    /// A writer for rows encoded against `header` in `version`.
+    pub fn new(header: &'a SerializationHeader, version: Version) -> Self {
+        DataWriter { header, version }
+    }
+
+    /// Appends one partition's bytes to `out`.
+    ///
+    /// The partition must fit the header (its static row present exactly
+    /// when the header has static columns, its clustering values matching
+    /// the clustering types); the result is then what Cassandra writes.
+    pub fn write_partition(&self, partition: &Partition, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(&(partition.key.len() as u16).to_be_bytes());
+        out.extend_from_slice(&partition.key);
+        self.write_deletion_time(&partition.deletion, out);
+        if let Some(row) = &partition.static_row {
+            self.write_row(row, true, 0, out);
+        }
+        // The first unfiltered's "previous size" is the partition header.
+        let mut previous = (out.len() - start) as u64;
+        for unfiltered in &partition.unfiltereds {
+            let at = out.len();
+            match unfiltered {
+                Unfiltered::Row(row) => self.write_row(row, false, previous, out),
+                Unfiltered::Marker(marker) => self.write_marker(marker, previous, out),
+            }
+            previous = (out.len() - at) as u64;
+        }
+        out.push(0x01);
+    }
+
+    /// A partition-level DeletionTime in the version's encoding.
+    fn write_deletion_time(&self, deletion: &DeletionTime, out: &mut Vec<u8>) {
+        if self.version.has_uint_deletion_time() {
+            if deletion.is_live() {
+                out.push(0x80);
+            } else {
+                out.extend_from_slice(&deletion.marked_for_delete_at.to_be_bytes());
+                out.extend_from_slice(&(deletion.local_deletion_time as u32).to_be_bytes());
+            }
+        } else if deletion.is_live() {
+            out.extend_from_slice(&i32::MAX.to_be_bytes());
+            out.extend_from_slice(&i64::MIN.to_be_bytes());
+        } else {
+            out.extend_from_slice(&(deletion.local_deletion_time as i32).to_be_bytes());
+            out.extend_from_slice(&deletion.marked_for_delete_at.to_be_bytes());
+        }
+    }
+
+    fn timestamp(&self, timestamp: i64, out: &mut Vec<u8>) {
+        write_unsigned_vint(
+            timestamp.wrapping_sub(self.header.min_timestamp) as u64,
+            out,
+        );
+    }
+
+    fn local_deletion_time(&self, ldt: i64, out: &mut Vec<u8>) {
+        write_vint32(
+            ldt.wrapping_sub(self.header.min_local_deletion_time) as i32,
+            out,
+        );
+    }
+
+    fn ttl(&self, ttl: u32, out: &mut Vec<u8>) {
+        write_vint32((ttl as i32).wrapping_sub(self.header.min_ttl), out);
+    }
+
+    fn delta_deletion(&self, deletion: &DeletionTime, out: &mut Vec<u8>) {
+        self.timestamp(deletion.marked_for_delete_at, out);
+        self.local_deletion_time(deletion.local_deletion_time, out);
+    }
+
+    /// Writes `body` preceded by its size (which counts the
+    /// previous-size vint too) and the previous unfiltered's size.
+    fn sized(body: &[u8], previous: u64, out: &mut Vec<u8>) {
+        let prev_len = unsigned_vint_size(previous) as u64;
+        write_unsigned_vint(body.len() as u64 + prev_len, out);
+        write_unsigned_vint(previous, out);
+        out.extend_from_slice(body);
+    }
+
+    fn write_row(&self, row: &Row, is_static: bool, previous: u64, out: &mut Vec<u8>) {
+        let columns = if is_static {
+            &self.header.static_columns
+        } else {
+            &self.header.regular_columns
+        };
+        let has_complex_deletion = row
+            .columns
+            .iter()
+            .any(|c| matches!(c, ColumnData::Complex { deletion, .. } if !deletion.is_live()));
+        let has_all_columns = row.columns.len() == columns.len();
+        let mut flags = 0u8;
+        if row.liveness.is_some() {
+            flags |= 0x04;
+        }
+        if row.liveness.is_some_and(|l| l.expiry.is_some()) {
+            flags |= 0x08;
+        }
+        if row.deletion.is_some() {
+            flags |= 0x10;
+        }
+        if has_all_columns {
+            flags |= 0x20;
+        }
+        if has_complex_deletion {
+            flags |= 0x40;
+        }
+        if is_static {
+            flags |= 0x80;
+        }
+        out.push(flags);
+        if is_static {
+            out.push(0x01);
+        } else {
+            self.write_clustering_values(&row.clustering, out);
+        }
+        let mut body = Vec::new();
+        if let Some(liveness) = row.liveness {
+            self.timestamp(liveness.timestamp, &mut body);
+            if let Some((ttl, expiry)) = liveness.expiry {
+                self.ttl(ttl, &mut body);
+                self.local_deletion_time(expiry, &mut body);
+            }
+        }
+        if let Some(deletion) = &row.deletion {
+            self.delta_deletion(deletion, &mut body);
+        }
+        if !has_all_columns {
+            let present: Vec<usize> = row.columns.iter().map(column_index).collect();
+            let missing = (0..columns.len())
+                .filter(|i| !present.contains(i))
+                .fold(0u64, |bits, i| bits | (1 << i));
+            write_unsigned_vint(missing, &mut body);
+        }
+        for data in &row.columns {
+            match data {
+                ColumnData::Simple { column, cell } => self.write_cell(
+                    cell,
+                    &columns[*column].type_string,
+                    false,
+                    row.liveness,
+                    &mut body,
+                ),
+                ColumnData::Complex {
+                    column,
+                    deletion,
+                    cells,
+                } => {
+                    if has_complex_deletion {
+                        let deletion = if deletion.is_live() {
+                            // A live complex deletion in a row that has
+                            // others: the deltas of "no deletion".
+                            DeletionTime {
+                                marked_for_delete_at: i64::MIN,
+                                local_deletion_time: if self.version.has_uint_deletion_time() {
+                                    i64::from(u32::MAX)
+                                } else {
+                                    i64::from(i32::MAX)
+                                },
+                            }
+                        } else {
+                            *deletion
+                        };
+                        self.delta_deletion(&deletion, &mut body);
+                    }
+                    write_vint32(cells.len() as i32, &mut body);
+                    for cell in cells {
+                        self.write_cell(
+                            cell,
+                            &columns[*column].type_string,
+                            true,
+                            row.liveness,
+                            &mut body,
+                        );
+                    }
+                }
+            }
+        }
+        Self::sized(&body, previous, out);
+    }
+
+    fn write_cell(
+        &self,
+        cell: &Cell,
+        type_string: &str,
+        in_complex: bool,
+        row: Option<LivenessInfo>,
+        out: &mut Vec<u8>,
+    ) {
+        let (deleted, expiring) = match cell.kind {
+            CellKind::Tombstone { .. } => (true, false),
+            CellKind::Expiring { .. } => (false, true),
+            CellKind::Live => (false, false),
+        };
+        let use_row_timestamp = row.is_some_and(|r| r.timestamp == cell.timestamp);
+        let use_row_ttl = match (cell.kind, row.and_then(|r| r.expiry)) {
+            (
+                CellKind::Expiring {
+                    ttl,
+                    local_expiration_time,
+                },
+                Some((row_ttl, row_expiry)),
+            ) => ttl == row_ttl && local_expiration_time == row_expiry,
+            _ => false,
+        };
+        let mut flags = 0u8;
+        if cell.value.is_empty() {
+            flags |= 0x04;
+        }
+        if deleted {
+            flags |= 0x01;
+        } else if expiring {
+            flags |= 0x02;
+        }
+        if use_row_timestamp {
+            flags |= 0x08;
+        }
+        if use_row_ttl {
+            flags |= 0x10;
+        }
+        out.push(flags);
+        if !use_row_timestamp {
+            self.timestamp(cell.timestamp, out);
+        }
+        if !use_row_ttl {
+            match cell.kind {
+                CellKind::Tombstone {
+                    local_deletion_time,
+                } => self.local_deletion_time(local_deletion_time, out),
+                CellKind::Expiring {
+                    ttl,
+                    local_expiration_time,
+                } => {
+                    self.local_deletion_time(local_expiration_time, out);
+                    self.ttl(ttl, out);
+                }
+                CellKind::Live => {}
+            }
+        }
+        let mut value_type = type_string;
+        if in_complex {
+            let path = cell.path.as_deref().unwrap_or_default();
+            write_unsigned_vint(path.len() as u64, out);
+            out.extend_from_slice(path);
+            value_type = cell_value_type(type_string, path).unwrap_or(type_string);
+        }
+        if !cell.value.is_empty() {
+            write_value(value_type, &cell.value, out);
+        }
+    }
+
+    fn write_marker(&self, marker: &Marker, previous: u64, out: &mut Vec<u8>) {
+        out.push(0x02);
+        self.write_bound(&marker.bound, out);
+        let mut body = Vec::new();
+        match (marker.end_deletion, marker.start_deletion) {
+            (Some(end), Some(start)) => {
+                self.delta_deletion(&end, &mut body);
+                self.delta_deletion(&start, &mut body);
+            }
+            (Some(only), None) | (None, Some(only)) => self.delta_deletion(&only, &mut body),
+            (None, None) => {}
+        }
+        Self::sized(&body, previous, out);
+    }
+
+    fn write_bound(&self, bound: &ClusteringBound, out: &mut Vec<u8>) {
+        out.push(bound.kind as u8);
+        out.extend_from_slice(&(bound.values.len() as u16).to_be_bytes());
+        self.write_clustering_values(&bound.values, out);
+    }
+
+    /// Clustering values in blocks of 32, each led by a vint of 2 bits per
+    /// value (null, empty).
+    fn write_clustering_values(&self, values: &[ClusteringValue], out: &mut Vec<u8>) {
+        for (block_index, block) in values.chunks(32).enumerate() {
+            let mut header = 0u64;
+            for (j, v) in block.iter().enumerate() {
+                match v {
+                    None => header |= 1 << (2 * j + 1),
+                    Some(bytes) if bytes.is_empty() => header |= 1 << (2 * j),
+                    Some(_) => {}
+                }
+            }
+            write_unsigned_vint(header, out);
+            for (j, v) in block.iter().enumerate() {
+                if let Some(bytes) = v.as_ref().filter(|b| !b.is_empty()) {
+                    let type_string = &self.header.clustering_types[block_index * 32 + j];
+                    write_value(type_string, bytes, out);
+                }
+            }
+        }
+    }
+}
+
+fn column_index(data: &ColumnData) -> usize {
+    match data {
+        ColumnData::Simple { column, .. } | ColumnData::Complex { column, .. } => *column,
+    }
+}
+
+/// A value: bare for fixed-length types, with a vint length otherwise.
+fn write_value(type_string: &str, value: &[u8], out: &mut Vec<u8>) {
+    if fixed_value_length(type_string).is_none() {
+        write_unsigned_vint(value.len() as u64, out);
+    }
+    out.extend_from_slice(value);
+}
