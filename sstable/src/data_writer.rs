@@ -10,6 +10,18 @@ use crate::types::{cell_value_type, fixed_value_length};
 use crate::version::Version;
 use crate::vint::{unsigned_vint_size, write_unsigned_vint};
 
+/// Where the parts of one written partition lie, relative to its start:
+/// what Index.db's row index is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionLayout {
+    /// Bytes of key, deletion time and static row.
+    pub header_length: u64,
+    /// `(start, end)` of each unfiltered, in order.
+    pub unfiltereds: Vec<(u64, u64)>,
+    /// The whole partition's length, end-of-partition byte included.
+    pub length: u64,
+}
+
 /// Encodes partitions against one serialization header.
 #[derive(Debug)]
 pub struct DataWriter<'a> {
@@ -33,7 +45,7 @@ impl<'a> DataWriter<'a> {
     /// The partition must fit the header (its static row present exactly
     /// when the header has static columns, its clustering values matching
     /// the clustering types); the result is then what Cassandra writes.
-    pub fn write_partition(&self, partition: &Partition, out: &mut Vec<u8>) {
+    pub fn write_partition(&self, partition: &Partition, out: &mut Vec<u8>) -> PartitionLayout {
         let start = out.len();
         out.extend_from_slice(&(partition.key.len() as u16).to_be_bytes());
         out.extend_from_slice(&partition.key);
@@ -42,7 +54,9 @@ impl<'a> DataWriter<'a> {
             self.write_row(row, true, 0, out);
         }
         // The first unfiltered's "previous size" is the partition header.
-        let mut previous = (out.len() - start) as u64;
+        let header_length = (out.len() - start) as u64;
+        let mut previous = header_length;
+        let mut spans = Vec::with_capacity(partition.unfiltereds.len());
         for unfiltered in &partition.unfiltereds {
             let at = out.len();
             match unfiltered {
@@ -50,12 +64,19 @@ impl<'a> DataWriter<'a> {
                 Unfiltered::Marker(marker) => self.write_marker(marker, previous, out),
             }
             previous = (out.len() - at) as u64;
+            spans.push(((at - start) as u64, (out.len() - start) as u64));
         }
         out.push(0x01);
+        PartitionLayout {
+            header_length,
+            unfiltereds: spans,
+            length: (out.len() - start) as u64,
+        }
     }
 
-    /// A partition-level DeletionTime in the version's encoding.
-    fn write_deletion_time(&self, deletion: &DeletionTime, out: &mut Vec<u8>) {
+    /// A DeletionTime in the version's encoding (partition headers and
+    /// Index.db).
+    pub fn write_deletion_time(&self, deletion: &DeletionTime, out: &mut Vec<u8>) {
         if self.version.has_uint_deletion_time() {
             if deletion.is_live() {
                 out.push(0x80);
@@ -290,15 +311,16 @@ impl<'a> DataWriter<'a> {
         Self::sized(&body, previous, out);
     }
 
-    fn write_bound(&self, bound: &ClusteringBound, out: &mut Vec<u8>) {
+    /// A bound: kind byte, u16 size, value blocks.
+    pub fn write_bound(&self, bound: &ClusteringBound, out: &mut Vec<u8>) {
         out.push(bound.kind as u8);
         out.extend_from_slice(&(bound.values.len() as u16).to_be_bytes());
         self.write_clustering_values(&bound.values, out);
     }
 
     /// Clustering values in blocks of 32, each led by a vint of 2 bits per
-    /// value (null, empty).
-    fn write_clustering_values(&self, values: &[ClusteringValue], out: &mut Vec<u8>) {
+    /// value (null, empty), as rows carry them (no kind, no size).
+    pub fn write_clustering_values(&self, values: &[ClusteringValue], out: &mut Vec<u8>) {
         for (block_index, block) in values.chunks(32).enumerate() {
             let mut header = 0u64;
             for (j, v) in block.iter().enumerate() {

@@ -18,6 +18,7 @@ pub mod data_reader;
 pub mod data_writer;
 mod error;
 pub mod index;
+pub mod index_writer;
 pub mod lookup;
 pub mod murmur3;
 pub mod partitioner;
