@@ -313,29 +313,41 @@ impl<'a> DataWriter<'a> {
 
     /// A bound: kind byte, u16 size, value blocks.
     pub fn write_bound(&self, bound: &ClusteringBound, out: &mut Vec<u8>) {
-        out.push(bound.kind as u8);
-        out.extend_from_slice(&(bound.values.len() as u16).to_be_bytes());
-        self.write_clustering_values(&bound.values, out);
+        write_bound(&self.header.clustering_types, bound, out);
     }
 
     /// Clustering values in blocks of 32, each led by a vint of 2 bits per
     /// value (null, empty), as rows carry them (no kind, no size).
     pub fn write_clustering_values(&self, values: &[ClusteringValue], out: &mut Vec<u8>) {
-        for (block_index, block) in values.chunks(32).enumerate() {
-            let mut header = 0u64;
-            for (j, v) in block.iter().enumerate() {
-                match v {
-                    None => header |= 1 << (2 * j + 1),
-                    Some(bytes) if bytes.is_empty() => header |= 1 << (2 * j),
-                    Some(_) => {}
-                }
+        write_clustering_values(&self.header.clustering_types, values, out);
+    }
+}
+
+/// A bound of clustering values of `types`: kind byte, u16 size, value
+/// blocks.
+pub fn write_bound(types: &[String], bound: &ClusteringBound, out: &mut Vec<u8>) {
+    out.push(bound.kind as u8);
+    out.extend_from_slice(&(bound.values.len() as u16).to_be_bytes());
+    write_clustering_values(types, &bound.values, out);
+}
+
+/// Clustering values of `types` in blocks of 32, each led by a vint of 2
+/// bits per value (null, empty).
+pub fn write_clustering_values(types: &[String], values: &[ClusteringValue], out: &mut Vec<u8>) {
+    for (block_index, block) in values.chunks(32).enumerate() {
+        let mut header = 0u64;
+        for (j, v) in block.iter().enumerate() {
+            match v {
+                None => header |= 1 << (2 * j + 1),
+                Some(bytes) if bytes.is_empty() => header |= 1 << (2 * j),
+                Some(_) => {}
             }
-            write_unsigned_vint(header, out);
-            for (j, v) in block.iter().enumerate() {
-                if let Some(bytes) = v.as_ref().filter(|b| !b.is_empty()) {
-                    let type_string = &self.header.clustering_types[block_index * 32 + j];
-                    write_value(type_string, bytes, out);
-                }
+        }
+        write_unsigned_vint(header, out);
+        for (j, v) in block.iter().enumerate() {
+            if let Some(bytes) = v.as_ref().filter(|b| !b.is_empty()) {
+                let type_string = types.get(block_index * 32 + j).map_or("", String::as_str);
+                write_value(type_string, bytes, out);
             }
         }
     }

@@ -26,6 +26,7 @@ pub mod reader;
 pub mod reconcile;
 pub mod rows;
 pub mod statistics;
+pub mod statistics_writer;
 pub mod summary;
 pub mod types;
 pub mod version;
