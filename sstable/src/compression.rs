@@ -232,3 +232,67 @@ impl<'a> ChunkReader<'a> {
         Ok(out)
     }
 }
+
+/// Compresses a data stream into Data.db chunks with LZ4, each followed by
+/// its CRC, and returns the compressed bytes with the matching
+/// CompressionInfo (for a version with `maxCompressedLength`, chunks that
+/// would not shrink below it are stored raw, as Cassandra does).
+pub fn compress_stream(
+    stream: &[u8],
+    chunk_length: u32,
+    version: Version,
+) -> (Vec<u8>, CompressionInfo) {
+    let chunk_length = chunk_length.clamp(1, MAX_CHUNK_LENGTH).next_power_of_two();
+    let max_compressed_length = i32::MAX as u32;
+    let mut data = Vec::with_capacity(stream.len() / 2 + 64);
+    let mut chunk_offsets = Vec::with_capacity(stream.len().div_ceil(chunk_length as usize));
+    for chunk in stream.chunks(chunk_length as usize) {
+        chunk_offsets.push(data.len() as u64);
+        let start = data.len();
+        data.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+        data.extend_from_slice(&lz4_flex::block::compress(chunk));
+        let stored_len = (data.len() - start) as u64;
+        if version.has_max_compressed_length() && stored_len >= u64::from(max_compressed_length) {
+            data.truncate(start);
+            data.extend_from_slice(chunk);
+        }
+        let crc = crc32fast::hash(&data[start..]);
+        data.extend_from_slice(&crc.to_be_bytes());
+    }
+    let info = CompressionInfo {
+        compressor: "LZ4Compressor".to_string(),
+        options: Vec::new(),
+        chunk_length,
+        max_compressed_length,
+        data_length: stream.len() as u64,
+        chunk_offsets,
+    };
+    (data, info)
+}
+
+impl CompressionInfo {
+    /// The bytes of CompressionInfo.db in `version`'s layout.
+    pub fn serialize(&self, version: Version) -> Vec<u8> {
+        let mut out = Vec::new();
+        let utf = |text: &str, out: &mut Vec<u8>| {
+            out.extend_from_slice(&(text.len() as u16).to_be_bytes());
+            out.extend_from_slice(text.as_bytes());
+        };
+        utf(&self.compressor, &mut out);
+        out.extend_from_slice(&(self.options.len() as i32).to_be_bytes());
+        for (name, value) in &self.options {
+            utf(name, &mut out);
+            utf(value, &mut out);
+        }
+        out.extend_from_slice(&(self.chunk_length as i32).to_be_bytes());
+        if version.has_max_compressed_length() {
+            out.extend_from_slice(&(self.max_compressed_length as i32).to_be_bytes());
+        }
+        out.extend_from_slice(&(self.data_length as i64).to_be_bytes());
+        out.extend_from_slice(&(self.chunk_offsets.len() as i32).to_be_bytes());
+        for offset in &self.chunk_offsets {
+            out.extend_from_slice(&(*offset as i64).to_be_bytes());
+        }
+        out
+    }
+}
