@@ -1,5 +1,7 @@
 //! Finding the Cassandra-written test SSTables.
 
+use ilion_sstable::compression::{ChunkReader, CompressionInfo};
+use ilion_sstable::statistics::Statistics;
 use ilion_sstable::version::Version;
 use std::path::{Path, PathBuf};
 
@@ -60,4 +62,50 @@ pub fn legacy_tables(root: &Path, version: &str) -> Vec<TableFiles> {
             }
         })
         .collect()
+}
+
+/// A table's statistics, compression info and decompressed data stream.
+pub struct LoadedTable {
+    pub stats: Statistics,
+    pub info: CompressionInfo,
+    pub data_path: PathBuf,
+    pub stream: Vec<u8>,
+}
+
+/// Parses Statistics.db and CompressionInfo.db and decompresses Data.db.
+pub fn load(table: &TableFiles) -> LoadedTable {
+    let stats_path = table.component("Statistics.db");
+    let stats = Statistics::parse(
+        &std::fs::read(&stats_path).unwrap(),
+        table.version,
+        &stats_path,
+    )
+    .unwrap();
+    let info_path = table.component("CompressionInfo.db");
+    let info = CompressionInfo::parse(
+        &std::fs::read(&info_path).unwrap(),
+        table.version,
+        &info_path,
+    )
+    .unwrap();
+    let data_path = table.component("Data.db");
+    let data = std::fs::read(&data_path).unwrap();
+    let stream = ChunkReader::new(&info, &data, &data_path)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    LoadedTable {
+        stats,
+        info,
+        data_path,
+        stream,
+    }
+}
+
+/// The legacy table of `version` whose directory name ends with `suffix`.
+pub fn table(root: &Path, version: &str, suffix: &str) -> TableFiles {
+    legacy_tables(root, version)
+        .into_iter()
+        .find(|t| t.dir.to_str().unwrap().ends_with(suffix))
+        .unwrap()
 }

@@ -73,10 +73,7 @@ fn bit_flips_in_data_are_caught_by_chunk_crcs() {
     let Some(root) = crate::common::shared_sstables() else {
         return;
     };
-    let table = crate::common::legacy_tables(&root, "oa")
-        .into_iter()
-        .find(|t| t.dir.ends_with("legacy_oa_clust"))
-        .unwrap();
+    let table = crate::common::table(&root, "oa", "legacy_oa_clust");
     let info_path = table.component("CompressionInfo.db");
     let info = CompressionInfo::parse(
         &std::fs::read(&info_path).unwrap(),
@@ -117,10 +114,7 @@ fn damaged_compression_info_is_refused() {
     let Some(root) = crate::common::shared_sstables() else {
         return;
     };
-    let table = crate::common::legacy_tables(&root, "nb")
-        .into_iter()
-        .find(|t| t.dir.ends_with("legacy_nb_clust"))
-        .unwrap();
+    let table = crate::common::table(&root, "nb", "legacy_nb_clust");
     let path = table.component("CompressionInfo.db");
     let bytes = std::fs::read(&path).unwrap();
     for cut in 0..bytes.len() {

@@ -96,10 +96,7 @@ fn row_index_blocks_match_the_reference() {
         return;
     };
     for (version, first_offset) in [("nb", 15), ("oa", 4)] {
-        let table = crate::common::legacy_tables(&root, version)
-            .into_iter()
-            .find(|t| t.dir.to_str().unwrap().ends_with("_clust"))
-            .unwrap();
+        let table = crate::common::table(&root, version, "_clust");
         let stats_path = table.component("Statistics.db");
         let stats = Statistics::parse(
             &std::fs::read(&stats_path).unwrap(),

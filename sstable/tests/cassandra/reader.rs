@@ -41,10 +41,7 @@ fn damaged_data_gives_errors_never_wrong_partitions() {
     let Some(root) = crate::common::shared_sstables() else {
         return;
     };
-    let table = crate::common::legacy_tables(&root, "oa")
-        .into_iter()
-        .find(|t| t.dir.ends_with("legacy_oa_clust"))
-        .unwrap();
+    let table = crate::common::table(&root, "oa", "legacy_oa_clust");
     let original = SstableReader::open(&table.component("Data.db"))
         .unwrap()
         .scan()

@@ -2,11 +2,9 @@
 //! stream and encoding it again with the same header and version gives
 //! Cassandra's Data.db stream, Index.db and Summary.db exactly.
 
-use ilion_sstable::compression::{ChunkReader, CompressionInfo};
 use ilion_sstable::data_reader::DataReader;
 use ilion_sstable::data_writer::DataWriter;
 use ilion_sstable::index_writer::{write_index_entry, write_summary};
-use ilion_sstable::statistics::Statistics;
 
 #[test]
 fn re_encoding_every_legacy_data_stream_gives_cassandras_bytes() {
@@ -16,26 +14,12 @@ fn re_encoding_every_legacy_data_stream_gives_cassandras_bytes() {
     let mut tables = 0;
     for version in ["ma", "mc", "md", "nb", "oa", "da"] {
         for table in crate::common::legacy_tables(&root, version) {
-            let stats_path = table.component("Statistics.db");
-            let stats = Statistics::parse(
-                &std::fs::read(&stats_path).unwrap(),
-                table.version,
-                &stats_path,
-            )
-            .unwrap();
-            let info_path = table.component("CompressionInfo.db");
-            let info = CompressionInfo::parse(
-                &std::fs::read(&info_path).unwrap(),
-                table.version,
-                &info_path,
-            )
-            .unwrap();
-            let data_path = table.component("Data.db");
-            let data = std::fs::read(&data_path).unwrap();
-            let stream = ChunkReader::new(&info, &data, &data_path)
-                .unwrap()
-                .read_all()
-                .unwrap();
+            let crate::common::LoadedTable {
+                stats,
+                info: _info,
+                data_path,
+                stream,
+            } = crate::common::load(&table);
             let mut reader = DataReader::new(&stream, &stats.header, table.version, &data_path);
             let writer = DataWriter::new(&stats.header, table.version);
             let mut encoded = Vec::new();

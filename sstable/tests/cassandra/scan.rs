@@ -3,35 +3,19 @@
 //! reference §14.3).
 
 use ilion_sstable::clustering::PrefixKind;
-use ilion_sstable::compression::{ChunkReader, CompressionInfo};
 use ilion_sstable::data_reader::DataReader;
 use ilion_sstable::reconcile::CellKind;
 use ilion_sstable::rows::{ColumnData, Partition, Row, Unfiltered};
-use ilion_sstable::statistics::Statistics;
 
 use crate::common::TableFiles;
 
 fn scan(table: &TableFiles) -> Vec<Partition> {
-    let stats_path = table.component("Statistics.db");
-    let stats = Statistics::parse(
-        &std::fs::read(&stats_path).unwrap(),
-        table.version,
-        &stats_path,
-    )
-    .unwrap();
-    let info_path = table.component("CompressionInfo.db");
-    let info = CompressionInfo::parse(
-        &std::fs::read(&info_path).unwrap(),
-        table.version,
-        &info_path,
-    )
-    .unwrap();
-    let data_path = table.component("Data.db");
-    let data = std::fs::read(&data_path).unwrap();
-    let stream = ChunkReader::new(&info, &data, &data_path)
-        .unwrap()
-        .read_all()
-        .unwrap();
+    let crate::common::LoadedTable {
+        stats,
+        info: _info,
+        data_path,
+        stream,
+    } = crate::common::load(table);
     let mut reader = DataReader::new(&stream, &stats.header, table.version, &data_path);
     let mut partitions = Vec::new();
     while let Some(p) = reader.next_partition().unwrap_or_else(|e| panic!("{e}")) {
@@ -180,10 +164,7 @@ fn range_tombstone_markers_are_decoded() {
     let Some(root) = crate::common::shared_sstables() else {
         return;
     };
-    let table = crate::common::legacy_tables(&root, "mc")
-        .into_iter()
-        .find(|t| t.dir.ends_with("legacy_mc_inaccurate_min_max"))
-        .unwrap();
+    let table = crate::common::table(&root, "mc", "legacy_mc_inaccurate_min_max");
     let partitions = scan(&table);
     assert_eq!(partitions.len(), 1);
     let p = &partitions[0];
@@ -224,30 +205,13 @@ fn damaged_data_streams_never_panic() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(17);
     for version in ["nb", "oa"] {
-        let table = crate::common::legacy_tables(&root, version)
-            .into_iter()
-            .find(|t| t.dir.to_str().unwrap().ends_with("_clust"))
-            .unwrap();
-        let stats_path = table.component("Statistics.db");
-        let stats = Statistics::parse(
-            &std::fs::read(&stats_path).unwrap(),
-            table.version,
-            &stats_path,
-        )
-        .unwrap();
-        let info_path = table.component("CompressionInfo.db");
-        let info = CompressionInfo::parse(
-            &std::fs::read(&info_path).unwrap(),
-            table.version,
-            &info_path,
-        )
-        .unwrap();
-        let data_path = table.component("Data.db");
-        let data = std::fs::read(&data_path).unwrap();
-        let stream = ChunkReader::new(&info, &data, &data_path)
-            .unwrap()
-            .read_all()
-            .unwrap();
+        let table = crate::common::table(&root, version, "_clust");
+        let crate::common::LoadedTable {
+            stats,
+            info: _info,
+            data_path,
+            stream,
+        } = crate::common::load(&table);
         for trial in 0..300 {
             let mut damaged = stream.clone();
             if trial % 3 == 0 {

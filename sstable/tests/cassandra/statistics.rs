@@ -129,10 +129,7 @@ fn damaged_statistics_are_refused() {
         return;
     };
     for version in ["nb", "oa"] {
-        let table = crate::common::legacy_tables(&root, version)
-            .into_iter()
-            .find(|t| t.dir.to_str().unwrap().ends_with("_clust"))
-            .unwrap();
+        let table = crate::common::table(&root, version, "_clust");
         let path = table.component("Statistics.db");
         let bytes = std::fs::read(&path).unwrap();
         for cut in (0..bytes.len()).step_by(7) {
