@@ -27,6 +27,7 @@ pub mod reconcile;
 pub mod rows;
 pub mod statistics;
 pub mod statistics_writer;
+pub mod stats_collector;
 pub mod summary;
 pub mod types;
 pub mod version;

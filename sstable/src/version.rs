@@ -132,6 +132,26 @@ impl Version {
         self.at_least("oa")
     }
 
+    /// Buckets of the partition size histogram Cassandra's writer of this
+    /// version uses: 155 from `oa` (5.0), 150 before.
+    pub fn partition_size_buckets(&self) -> usize {
+        if self.at_least("oa") {
+            155
+        } else {
+            150
+        }
+    }
+
+    /// Buckets of the cells-per-partition histogram: 118 from `md`
+    /// (3.0.18 / 3.11.4), 114 before (as the legacy files show).
+    pub fn cell_count_buckets(&self) -> usize {
+        if self.at_least("md") {
+            118
+        } else {
+            114
+        }
+    }
+
     /// Stats carry pending repair and isTransient (`na` and later).
     pub fn has_pending_repair(&self) -> bool {
         self.at_least("na")

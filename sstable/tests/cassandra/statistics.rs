@@ -177,3 +177,103 @@ fn statistics_serialize_back_to_cassandras_bytes() {
     }
     assert!(checked >= 30);
 }
+
+/// The statistics collector computes what Cassandra recorded: both
+/// histograms, timestamp, deletion-time and TTL bounds, totals, key range.
+/// Checked for the versions Ilion writes (nb, oa) and their neighbours; the
+/// `mc` files count each partition's cells twice (a 3.0.x writer quirk
+/// Ilion does not reproduce).
+#[test]
+fn collected_statistics_match_cassandras() {
+    let Some(root) = crate::common::shared_sstables() else {
+        return;
+    };
+    let mut checked = 0;
+    for version in ["ma", "md", "nb", "oa", "da"] {
+        for table in crate::common::legacy_tables(&root, version) {
+            let loaded = crate::common::load(&table);
+            let mut reader = ilion_sstable::data_reader::DataReader::new(
+                &loaded.stream,
+                &loaded.stats.header,
+                table.version,
+                &loaded.data_path,
+            );
+            let mut collector = ilion_sstable::stats_collector::StatsCollector::new(table.version);
+            let mut start = 0;
+            while let Some(p) = reader.next_partition().unwrap() {
+                let mut encoded = Vec::new();
+                let layout = ilion_sstable::data_writer::DataWriter::new(
+                    &loaded.stats.header,
+                    table.version,
+                )
+                .write_partition(&p, &mut encoded);
+                collector.add_partition(&p, layout.length);
+                start += layout.length;
+            }
+            assert_eq!(start as usize, loaded.stream.len());
+            let s = &loaded.stats.stats;
+            let name = table.dir.display().to_string();
+            assert_eq!(
+                (
+                    &collector.partition_sizes.offsets,
+                    &collector.partition_sizes.counts
+                ),
+                (&s.partition_sizes.0, &s.partition_sizes.1),
+                "{name}: partition sizes"
+            );
+            assert_eq!(
+                collector.cells_per_partition.offsets, s.cells_per_partition.0,
+                "{name}: cell buckets"
+            );
+            let nonzero = |c: &[i64]| {
+                c.iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n != 0)
+                    .map(|(i, n)| (i, *n))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                nonzero(&collector.cells_per_partition.counts),
+                nonzero(&s.cells_per_partition.1),
+                "{name}: cells per partition"
+            );
+            assert_eq!(
+                collector.cells_per_partition.counts.len(),
+                s.cells_per_partition.1.len()
+            );
+            assert_eq!(
+                (collector.min_timestamp, collector.max_timestamp),
+                (s.min_timestamp, s.max_timestamp),
+                "{name}"
+            );
+            assert_eq!(
+                (
+                    collector.min_local_deletion_time,
+                    collector.max_local_deletion_time
+                ),
+                (s.min_local_deletion_time, s.max_local_deletion_time),
+                "{name}"
+            );
+            assert_eq!(
+                (collector.min_ttl, collector.max_ttl),
+                (s.min_ttl, s.max_ttl),
+                "{name}"
+            );
+            assert_eq!(
+                (collector.total_rows, collector.total_columns_set),
+                (s.total_rows, s.total_columns_set),
+                "{name}"
+            );
+            if let Some(range) = &s.key_range {
+                assert_eq!(collector.key_range.as_ref(), Some(range), "{name}");
+                assert_eq!(
+                    Some(collector.has_partition_level_deletions),
+                    s.has_partition_level_deletions,
+                    "{name}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "{checked}");
+}
