@@ -11,6 +11,7 @@
 //! the reader follow.
 
 pub mod bloom;
+pub mod cardinality;
 pub mod clustering;
 pub mod compression;
 mod cursor;

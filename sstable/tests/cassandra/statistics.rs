@@ -277,3 +277,36 @@ fn collected_statistics_match_cassandras() {
     }
     assert!(checked >= 25, "{checked}");
 }
+
+/// The cardinality sketch of each table's partition keys is the one
+/// Cassandra stored, in every version.
+#[test]
+fn cardinality_sketches_match_cassandras() {
+    let Some(root) = crate::common::shared_sstables() else {
+        return;
+    };
+    let mut checked = 0;
+    for version in ["ma", "mc", "md", "nb", "oa", "da"] {
+        for table in crate::common::legacy_tables(&root, version) {
+            let loaded = crate::common::load(&table);
+            let mut reader = ilion_sstable::data_reader::DataReader::new(
+                &loaded.stream,
+                &loaded.stats.header,
+                table.version,
+                &loaded.data_path,
+            );
+            let mut sketch = ilion_sstable::cardinality::CardinalitySketch::new();
+            while let Some(p) = reader.next_partition().unwrap() {
+                sketch.offer(&p.key);
+            }
+            assert_eq!(
+                sketch.to_bytes(),
+                loaded.stats.compaction.cardinality_sketch,
+                "{}",
+                table.dir.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30);
+}
