@@ -177,6 +177,59 @@ impl<'a> DataReader<'a> {
         read_deletion_time(&mut self.cursor, self.version)
     }
 
+    /// Reads just a partition's header: key, deletion, and the static row
+    /// when the table has static columns (the bytes Index.db's
+    /// `header_length` counts).
+    ///
+    /// # Errors
+    /// Corruption naming the file and offset.
+    pub fn partition_header(&mut self) -> Result<(Vec<u8>, DeletionTime, Option<Row>)> {
+        let key = self.cursor.bytes_short("partition key")?.to_vec();
+        let deletion = self.partition_deletion()?;
+        if self.statics.is_empty() {
+            return Ok((key, deletion, None));
+        }
+        let at = self.cursor.position();
+        let flags = self.cursor.u8("static row flags")?;
+        let extended = if flags & EXTENSION_FLAG != 0 {
+            self.cursor.u8("extended flags")?
+        } else {
+            0
+        };
+        if extended & IS_STATIC == 0 || flags & IS_MARKER != 0 {
+            return Err(self.cursor.corrupt_at(at, "expected the static row"));
+        }
+        Ok((key, deletion, Some(self.row(flags, true)?)))
+    }
+
+    /// Reads the next row or marker of a partition from inside it (a
+    /// row-index block); `None` at the end of the partition or of the bytes.
+    ///
+    /// # Errors
+    /// Corruption naming the file and offset.
+    pub fn next_unfiltered(&mut self) -> Result<Option<Unfiltered>> {
+        if self.cursor.remaining() == 0 {
+            return Ok(None);
+        }
+        let at = self.cursor.position();
+        let flags = self.cursor.u8("unfiltered flags")?;
+        if flags & END_OF_PARTITION != 0 {
+            return Ok(None);
+        }
+        let extended = if flags & EXTENSION_FLAG != 0 {
+            self.cursor.u8("extended flags")?
+        } else {
+            0
+        };
+        if flags & IS_MARKER != 0 {
+            Ok(Some(Unfiltered::Marker(self.marker()?)))
+        } else if extended & IS_STATIC != 0 {
+            Err(self.cursor.corrupt_at(at, "static row inside a partition"))
+        } else {
+            Ok(Some(Unfiltered::Row(self.row(flags, false)?)))
+        }
+    }
+
     fn timestamp(&mut self, what: &str) -> Result<i64> {
         Ok(self
             .header

@@ -2,6 +2,7 @@
 //! full scans and verification.
 
 use crate::bloom::{BloomFilter, FilterLayout};
+use crate::clustering::ClusteringValue;
 use crate::compression::{ChunkReader, CompressionInfo};
 use crate::data_reader::DataReader;
 use crate::error::{Error, Result};
@@ -9,10 +10,13 @@ use crate::index::IndexReader;
 use crate::lookup::find_index_entry;
 use crate::partitioner::Partitioner;
 use crate::rows::Partition;
+use crate::rows::Unfiltered;
 use crate::statistics::Statistics;
 use crate::summary::Summary;
+use crate::types::compare_values;
 use crate::version::Version;
 use memmap2::Mmap;
+use std::cmp::Ordering;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +32,39 @@ pub struct SstableReader {
     summary: Summary,
     data: Mmap,
     index: Mmap,
+}
+
+/// A clustering range for [`SstableReader::slice`]: rows whose clustering
+/// is at or after `start` and at or before `end` (each a prefix; `None`
+/// leaves that side open).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Slice {
+    /// Inclusive start, or unbounded.
+    pub start: Option<Vec<ClusteringValue>>,
+    /// Inclusive end, or unbounded.
+    pub end: Option<Vec<ClusteringValue>>,
+}
+
+/// Orders two clustering prefixes value by value with the types'
+/// comparators; a prefix equal to the start of a longer one sorts equal to
+/// it, so that prefix bounds include everything they prefix. `None` if a
+/// type has no comparator.
+fn compare_prefixes(
+    types: &[String],
+    a: &[ClusteringValue],
+    b: &[ClusteringValue],
+) -> Option<Ordering> {
+    for ((x, y), t) in a.iter().zip(b).zip(types) {
+        let o = compare_values(
+            t,
+            x.as_deref().unwrap_or_default(),
+            y.as_deref().unwrap_or_default(),
+        )?;
+        if o != Ordering::Equal {
+            return Some(o);
+        }
+    }
+    Some(Ordering::Equal)
 }
 
 /// Memory an open SSTable keeps resident (besides the mapped files, which
@@ -193,6 +230,149 @@ impl SstableReader {
                 "the index points at a different partition",
             )),
         }
+    }
+
+    /// Decompresses the data stream's bytes `[from, to)`, checking the CRC
+    /// of every chunk read.
+    fn stream_range(&self, from: u64, to: u64) -> Result<Vec<u8>> {
+        let chunk = u64::from(self.compression.chunk_length);
+        let data_path = self.component("Data.db");
+        if to <= from || to > self.compression.data_length {
+            return Err(Error::corrupt(
+                &data_path,
+                from,
+                format!("data range {from}..{to}"),
+            ));
+        }
+        let (first, last) = (from / chunk, (to - 1) / chunk);
+        let chunks = ChunkReader::new(&self.compression, &self.data, &data_path)?;
+        let mut stream = Vec::with_capacity(((last - first + 1) * chunk) as usize);
+        for i in first..=last {
+            chunks.read_chunk(i as usize, &mut stream)?;
+        }
+        let start = (from - first * chunk) as usize;
+        Ok(stream[start..start + (to - from) as usize].to_vec())
+    }
+
+    /// The rows of partition `key` whose clustering lies in `slice`, in
+    /// clustering order or reversed. A partition with a row index is read
+    /// block by block: only its header and the blocks that can hold the
+    /// slice are decompressed and decoded.
+    ///
+    /// # Errors
+    /// Corruption; [`Error::Unsupported`] for partitions with range
+    /// tombstones (their clipping to a slice is not implemented yet) or
+    /// clustering types without a comparator.
+    pub fn slice(&self, key: &[u8], slice: &Slice, reverse: bool) -> Result<Option<Partition>> {
+        let index_path = self.component("Index.db");
+        let data_path = self.component("Data.db");
+        let header = &self.statistics.header;
+        let types = &header.clustering_types;
+        let mut index = IndexReader::new(&self.index, self.version, types, &index_path);
+        let Some(entry) = find_index_entry(
+            key,
+            self.partitioner,
+            &self.filter,
+            &self.summary,
+            &mut index,
+        )?
+        else {
+            return Ok(None);
+        };
+        let end = match index.next_entry()? {
+            Some(next) => next.position,
+            None => self.compression.data_length,
+        };
+        let unsupported = |what: &str| Error::Unsupported {
+            path: data_path.clone(),
+            what: what.to_string(),
+        };
+        let compare = |a: &[ClusteringValue], b: &[ClusteringValue]| -> Result<Ordering> {
+            compare_prefixes(types, a, b)
+                .ok_or_else(|| unsupported("slices over these clustering types"))
+        };
+        let (key_read, deletion, static_row, unfiltereds) = match &entry.row_index {
+            None => {
+                let bytes = self.stream_range(entry.position, end)?;
+                let mut reader = DataReader::new(&bytes, header, self.version, &data_path);
+                let p = reader
+                    .next_partition()?
+                    .ok_or_else(|| Error::corrupt(&data_path, entry.position, "no partition"))?;
+                (p.key, p.deletion, p.static_row, p.unfiltereds)
+            }
+            Some(row_index) => {
+                let head =
+                    self.stream_range(entry.position, entry.position + row_index.header_length)?;
+                let (key_read, deletion, static_row) =
+                    DataReader::new(&head, header, self.version, &data_path).partition_header()?;
+                // Blocks that may hold part of the slice.
+                let mut selected = Vec::new();
+                for (i, block) in row_index.blocks.iter().enumerate() {
+                    let before_start = match &slice.start {
+                        Some(s) => compare(&block.last.values, s)? == Ordering::Less,
+                        None => false,
+                    };
+                    let after_end = match &slice.end {
+                        Some(e) => compare(&block.first.values, e)? == Ordering::Greater,
+                        None => false,
+                    };
+                    if !before_start && !after_end {
+                        selected.push(i);
+                    }
+                }
+                let mut unfiltereds = Vec::new();
+                if let (Some(&a), Some(&b)) = (selected.first(), selected.last()) {
+                    let blocks = &row_index.blocks;
+                    if blocks[a.saturating_sub(1)..=b]
+                        .iter()
+                        .any(|blk| blk.end_open_marker.is_some())
+                    {
+                        return Err(unsupported("slices across range tombstones"));
+                    }
+                    let from = entry.position + blocks[a].offset;
+                    let to = entry.position + blocks[b].offset + blocks[b].width;
+                    let bytes = self.stream_range(from, to)?;
+                    let mut reader = DataReader::new(&bytes, header, self.version, &data_path);
+                    while let Some(u) = reader.next_unfiltered()? {
+                        unfiltereds.push(u);
+                    }
+                }
+                (key_read, deletion, static_row, unfiltereds)
+            }
+        };
+        if key_read != key {
+            return Err(Error::corrupt(
+                &data_path,
+                entry.position,
+                "the index points at a different partition",
+            ));
+        }
+        let mut rows = Vec::new();
+        for u in unfiltereds {
+            let Unfiltered::Row(row) = u else {
+                return Err(unsupported("slices across range tombstones"));
+            };
+            let after_start = match &slice.start {
+                Some(s) => compare(&row.clustering, s)? != Ordering::Less,
+                None => true,
+            };
+            let before_end = match &slice.end {
+                Some(e) => compare(&row.clustering, e)? != Ordering::Greater,
+                None => true,
+            };
+            if after_start && before_end {
+                rows.push(Unfiltered::Row(row));
+            }
+        }
+        if reverse {
+            rows.reverse();
+        }
+        Ok(Some(Partition {
+            key: key_read,
+            deletion,
+            static_row,
+            unfiltereds: rows,
+        }))
     }
 
     /// Every partition, in order (the whole data stream is decompressed,

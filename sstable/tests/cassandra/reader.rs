@@ -75,3 +75,77 @@ fn damaged_data_gives_errors_never_wrong_partitions() {
         }
     }
 }
+
+/// Goal: clustering slices return exactly the rows of the range, in either
+/// order, reading only the row-index blocks that can hold them. Method:
+/// for every clust and simple table, slices between random clustering keys
+/// (and open-ended ones, and an empty one) are compared with filtering the
+/// whole partition.
+#[test]
+fn slices_match_filtering_whole_partitions() {
+    use ilion_sstable::reader::Slice;
+    use ilion_sstable::rows::Unfiltered;
+    let Some(root) = crate::common::shared_sstables() else {
+        return;
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(31);
+    let mut checked = 0;
+    for version in ["ma", "md", "nb", "oa"] {
+        for table in crate::common::legacy_tables(&root, version) {
+            let name = table.dir.display().to_string();
+            if name.ends_with("compact") || name.contains("inaccurate") {
+                continue;
+            }
+            let reader = SstableReader::open(&table.component("Data.db")).unwrap();
+            for p in reader.scan().unwrap() {
+                let keys: Vec<Vec<u8>> = p
+                    .unfiltereds
+                    .iter()
+                    .filter_map(|u| match u {
+                        Unfiltered::Row(r) => r.clustering.first().cloned().flatten(),
+                        Unfiltered::Marker(_) => None,
+                    })
+                    .collect();
+                let pick = |rng: &mut rand::rngs::StdRng| -> Option<Vec<u8>> {
+                    if keys.is_empty() || rng.random_range(0..5) == 0 {
+                        None
+                    } else {
+                        Some(keys[rng.random_range(0..keys.len())].clone())
+                    }
+                };
+                for _ in 0..6 {
+                    let (a, b) = (pick(&mut rng), pick(&mut rng));
+                    let slice = Slice {
+                        start: a.clone().map(|v| vec![Some(v)]),
+                        end: b.clone().map(|v| vec![Some(v)]),
+                    };
+                    let expected: Vec<&Unfiltered> = p
+                        .unfiltereds
+                        .iter()
+                        .filter(|u| {
+                            let Unfiltered::Row(r) = u else { return false };
+                            let ck = r.clustering.first().cloned().flatten().unwrap_or_default();
+                            a.as_ref().is_none_or(|a| &ck >= a)
+                                && b.as_ref().is_none_or(|b| &ck <= b)
+                        })
+                        .collect();
+                    for reverse in [false, true] {
+                        let got = reader.slice(&p.key, &slice, reverse).unwrap().unwrap();
+                        let mut want: Vec<&Unfiltered> = expected.clone();
+                        if reverse {
+                            want.reverse();
+                        }
+                        let got: Vec<&Unfiltered> = got.unfiltereds.iter().collect();
+                        assert_eq!(got, want, "{name}: slice {a:?}..{b:?} reverse {reverse}");
+                    }
+                }
+            }
+            assert!(reader
+                .slice(b"absent", &Slice::default(), false)
+                .unwrap()
+                .is_none());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "{checked}");
+}
