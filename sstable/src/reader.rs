@@ -6,7 +6,7 @@ use crate::clustering::ClusteringValue;
 use crate::compression::{ChunkReader, CompressionInfo};
 use crate::data_reader::DataReader;
 use crate::error::{Error, Result};
-use crate::index::IndexReader;
+use crate::index::{IndexEntry, IndexReader};
 use crate::lookup::find_index_entry;
 use crate::partitioner::Partitioner;
 use crate::rows::Partition;
@@ -186,6 +186,26 @@ impl SstableReader {
     /// # Errors
     /// Corruption met on the way.
     pub fn get(&self, key: &[u8]) -> Result<Option<Partition>> {
+        let Some((entry, end)) = self.locate(key)? else {
+            return Ok(None);
+        };
+        let data_path = self.component("Data.db");
+        let bytes = self.stream_range(entry.position, end)?;
+        let mut reader = DataReader::new(&bytes, &self.statistics.header, self.version, &data_path);
+        let partition = reader.next_partition()?;
+        match partition {
+            Some(p) if p.key == key => Ok(Some(p)),
+            _ => Err(Error::corrupt(
+                &data_path,
+                entry.position,
+                "the index points at a different partition",
+            )),
+        }
+    }
+
+    /// The index entry of `key` and where its partition ends in the data
+    /// stream, or `None` when the SSTable does not hold it.
+    fn locate(&self, key: &[u8]) -> Result<Option<(IndexEntry, u64)>> {
         let index_path = self.component("Index.db");
         let types = &self.statistics.header.clustering_types;
         let mut index = IndexReader::new(&self.index, self.version, types, &index_path);
@@ -210,26 +230,7 @@ impl SstableReader {
                 format!("partition at {} ends at {end}", entry.position),
             ));
         }
-        let chunk = u64::from(self.compression.chunk_length);
-        let (first, last) = (entry.position / chunk, (end - 1) / chunk);
-        let data_path = self.component("Data.db");
-        let chunks = ChunkReader::new(&self.compression, &self.data, &data_path)?;
-        let mut stream = Vec::with_capacity(((last - first + 1) * chunk) as usize);
-        for i in first..=last {
-            chunks.read_chunk(i as usize, &mut stream)?;
-        }
-        let start = (entry.position - first * chunk) as usize;
-        let slice = &stream[start..start + (end - entry.position) as usize];
-        let mut reader = DataReader::new(slice, &self.statistics.header, self.version, &data_path);
-        let partition = reader.next_partition()?;
-        match partition {
-            Some(p) if p.key == key => Ok(Some(p)),
-            _ => Err(Error::corrupt(
-                &data_path,
-                entry.position,
-                "the index points at a different partition",
-            )),
-        }
+        Ok(Some((entry, end)))
     }
 
     /// Decompresses the data stream's bytes `[from, to)`, checking the CRC
@@ -264,24 +265,11 @@ impl SstableReader {
     /// tombstones (their clipping to a slice is not implemented yet) or
     /// clustering types without a comparator.
     pub fn slice(&self, key: &[u8], slice: &Slice, reverse: bool) -> Result<Option<Partition>> {
-        let index_path = self.component("Index.db");
         let data_path = self.component("Data.db");
         let header = &self.statistics.header;
         let types = &header.clustering_types;
-        let mut index = IndexReader::new(&self.index, self.version, types, &index_path);
-        let Some(entry) = find_index_entry(
-            key,
-            self.partitioner,
-            &self.filter,
-            &self.summary,
-            &mut index,
-        )?
-        else {
+        let Some((entry, end)) = self.locate(key)? else {
             return Ok(None);
-        };
-        let end = match index.next_entry()? {
-            Some(next) => next.position,
-            None => self.compression.data_length,
         };
         let unsupported = |what: &str| Error::Unsupported {
             path: data_path.clone(),
