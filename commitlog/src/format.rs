@@ -153,6 +153,33 @@ pub fn marker_crc(segment_id: u64, position: u32, next: u32) -> u32 {
     h.finalize()
 }
 
+/// What a marker slot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkerSlot {
+    /// Eight zero bytes: the marker was never written.
+    Unwritten,
+    /// A marker whose CRC holds, pointing forward to `next`.
+    Valid(u32),
+    /// Anything else, or too few bytes.
+    Damaged,
+}
+
+/// Reads the marker slot at `position` of segment `segment_id`.
+pub fn read_marker(bytes: &[u8], segment_id: u64, position: u32) -> MarkerSlot {
+    let at = position as usize;
+    let Some(slot) = bytes.get(at..at + MARKER_LEN as usize) else {
+        return MarkerSlot::Damaged;
+    };
+    let (next, crc) = (be32(slot, 0), be32(slot, 4));
+    if (next, crc) == (0, 0) {
+        MarkerSlot::Unwritten
+    } else if crc == marker_crc(segment_id, position, next) && next >= position + MARKER_LEN {
+        MarkerSlot::Valid(next)
+    } else {
+        MarkerSlot::Damaged
+    }
+}
+
 /// A sync marker at `position` pointing at `next`.
 pub fn encode_marker(segment_id: u64, position: u32, next: u32) -> [u8; MARKER_LEN as usize] {
     let mut out = [0u8; MARKER_LEN as usize];

@@ -151,15 +151,25 @@ impl std::fmt::Debug for CommitLog {
     }
 }
 
-fn is_clean(segment_id: u64, dirty: &DirtyTables, flushed: &HashMap<TableId, Position>) -> bool {
-    dirty.iter().all(|&(table, end)| {
-        flushed.get(&table).is_some_and(|&f| {
-            f >= Position {
-                segment_id,
-                offset: end,
-            }
-        })
+/// Whether `table`'s data up to `end` in segment `segment_id` is flushed.
+fn is_flushed(
+    flushed: &HashMap<TableId, Position>,
+    table: TableId,
+    segment_id: u64,
+    end: u32,
+) -> bool {
+    flushed.get(&table).is_some_and(|&f| {
+        f >= Position {
+            segment_id,
+            offset: end,
+        }
     })
+}
+
+fn is_clean(segment_id: u64, dirty: &DirtyTables, flushed: &HashMap<TableId, Position>) -> bool {
+    dirty
+        .iter()
+        .all(|&(table, end)| is_flushed(flushed, table, segment_id, end))
 }
 
 impl CommitLog {
@@ -326,14 +336,7 @@ impl CommitLog {
             };
             let pinning: Vec<TableId> = dirty
                 .iter()
-                .filter(|&&(t, end)| {
-                    !st.flushed.get(&t).is_some_and(|&f| {
-                        f >= Position {
-                            segment_id: id,
-                            offset: end,
-                        }
-                    })
-                })
+                .filter(|&&(t, end)| !is_flushed(&st.flushed, t, id, end))
                 .map(|&(t, _)| t)
                 .collect();
             if !pinning.is_empty() {

@@ -3,9 +3,10 @@
 
 use crate::error::{CorruptionKind, Error, Result};
 use crate::format::{
-    be32, marker_crc, parse_segment_file_name, split_body, SegmentHeader, FIRST_MARKER, HEADER_LEN,
-    MARKER_LEN, MAX_SEGMENT_SIZE, SEAL_LEN, SPARE_SEGMENT_NAME,
+    parse_segment_file_name, split_body, SegmentHeader, FIRST_MARKER, HEADER_LEN, MARKER_LEN,
+    MAX_SEGMENT_SIZE, SEAL_LEN, SPARE_SEGMENT_NAME,
 };
+use crate::format::{read_marker, MarkerSlot};
 use crate::log::{CommitLog, RecoveredSegment};
 use crate::options::CommitLogOptions;
 use crate::scan::{scan_segment, ScanEnd, SegmentScan};
@@ -181,9 +182,7 @@ fn has_sync_proof(fs: &dyn FileSystem, path: &Path, id: u64) -> Result<bool> {
         done += n;
     }
     let header_ok = SegmentHeader::decode(&head).is_ok_and(|h| h.segment_id == id);
-    let at = FIRST_MARKER as usize;
-    let (next, crc) = (be32(&head, at), be32(&head, at + 4));
-    Ok(header_ok && (next, crc) != (0, 0) && crc == marker_crc(id, FIRST_MARKER, next))
+    Ok(header_ok && matches!(read_marker(&head, id, FIRST_MARKER), MarkerSlot::Valid(_)))
 }
 
 impl Replay {

@@ -16,9 +16,10 @@
 
 use crate::error::CorruptionKind;
 use crate::format::{
-    be32, entry_crc, is_seal, length_crc, marker_crc, HeaderError, SegmentHeader, ENTRY_OVERHEAD,
-    FIRST_MARKER, MARKER_LEN, SEAL_TAG, TABLE_COUNT_LEN, TABLE_ID_LEN,
+    be32, entry_crc, is_seal, length_crc, HeaderError, SegmentHeader, ENTRY_OVERHEAD, FIRST_MARKER,
+    MARKER_LEN, SEAL_TAG, TABLE_COUNT_LEN, TABLE_ID_LEN,
 };
+use crate::format::{read_marker, MarkerSlot};
 use std::ops::Range;
 
 /// One entry found in a segment.
@@ -131,10 +132,9 @@ pub(crate) fn scan_segment(
                     at = entry.end;
                     scan.entries.push(entry);
                 }
-                Err((kind, trusted_end)) if skip_corrupt => {
+                Err((_, trusted_end)) if skip_corrupt => {
                     scan.skipped += 1;
                     at = trusted_end.unwrap_or(next);
-                    let _ = kind;
                 }
                 Err((kind, _)) => return Err((u64::from(at), kind)),
             }
@@ -215,19 +215,14 @@ impl SegmentReader<'_> {
         if self.remaining(slot) < MARKER_LEN as usize {
             return None;
         }
-        let (next, crc) = (
-            be32(self.bytes, slot as usize),
-            be32(self.bytes, slot as usize + 4),
-        );
-        if next == 0 && crc == 0 {
-            return None;
+        match read_marker(self.bytes, self.id, slot) {
+            MarkerSlot::Unwritten => None,
+            MarkerSlot::Valid(next) if self.remaining(next) >= MARKER_LEN as usize => Some(next),
+            MarkerSlot::Valid(_) | MarkerSlot::Damaged => {
+                scan.marker_damage = Some(slot);
+                None
+            }
         }
-        let fits = next >= slot + MARKER_LEN && self.remaining(next) >= MARKER_LEN as usize;
-        if crc != marker_crc(self.id, slot, next) || !fits {
-            scan.marker_damage = Some(slot);
-            return None;
-        }
-        Some(next)
     }
 
     /// Decodes the entry at `at`, which must end by `limit`. On failure,

@@ -2,8 +2,11 @@
 //! by the bytes present, every failure naming the file and offset.
 
 use crate::error::{Error, Result};
-use crate::vint::{read_unsigned_vint, read_vint32};
+use crate::vint::{read_unsigned_vint, read_vint32, VintError};
 use std::path::Path;
+
+/// A vint decoder: the value and the bytes it took.
+type VintDecoder<T> = fn(&[u8]) -> Result<(T, usize), VintError>;
 
 /// A position in one component's bytes.
 pub(crate) struct Cursor<'a> {
@@ -116,22 +119,23 @@ impl<'a> Cursor<'a> {
         self.array(what)
     }
 
-    /// An unsigned vint.
-    pub fn vint(&mut self, what: &str) -> Result<u64> {
-        let rest = &self.bytes[self.pos..];
-        let (value, n) = read_unsigned_vint(rest)
+    /// Decodes a variable-length value with `decode` at the current
+    /// position and moves past it.
+    fn decoded<T>(&mut self, what: &str, decode: VintDecoder<T>) -> Result<T> {
+        let (value, n) = decode(&self.bytes[self.pos..])
             .map_err(|e| Error::corrupt(self.path, self.position(), format!("{what}: {e}")))?;
         self.pos += n;
         Ok(value)
     }
 
+    /// An unsigned vint.
+    pub fn vint(&mut self, what: &str) -> Result<u64> {
+        self.decoded(what, read_unsigned_vint)
+    }
+
     /// A vint holding an i32.
     pub fn vint32(&mut self, what: &str) -> Result<i32> {
-        let rest = &self.bytes[self.pos..];
-        let (value, n) = read_vint32(rest)
-            .map_err(|e| Error::corrupt(self.path, self.position(), format!("{what}: {e}")))?;
-        self.pos += n;
-        Ok(value)
+        self.decoded(what, read_vint32)
     }
 
     /// A vint count of items of at least `min_item_size` bytes each, checked

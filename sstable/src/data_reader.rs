@@ -68,6 +68,13 @@ pub(crate) fn read_deletion_time(c: &mut Cursor<'_>, version: Version) -> Result
     }
 }
 
+/// What one flags byte of the stream introduces.
+enum Item {
+    End,
+    Static(Row),
+    Unfiltered(Unfiltered),
+}
+
 /// What the decoder needs of a column.
 struct ColumnShape {
     type_string: String,
@@ -140,29 +147,20 @@ impl<'a> DataReader<'a> {
             return Ok(None);
         }
         let key = self.cursor.bytes_short("partition key")?.to_vec();
-        let deletion = self.partition_deletion()?;
+        let deletion = read_deletion_time(&mut self.cursor, self.version)?;
         let mut static_row = None;
         let mut unfiltereds = Vec::new();
         loop {
             let at = self.cursor.position();
-            let flags = self.cursor.u8("unfiltered flags")?;
-            if flags & END_OF_PARTITION != 0 {
-                break;
-            }
-            let extended = if flags & EXTENSION_FLAG != 0 {
-                self.cursor.u8("extended flags")?
-            } else {
-                0
-            };
-            if flags & IS_MARKER != 0 {
-                unfiltereds.push(Unfiltered::Marker(self.marker()?));
-            } else if extended & IS_STATIC != 0 {
-                if static_row.is_some() || !unfiltereds.is_empty() || self.statics.is_empty() {
-                    return Err(self.cursor.corrupt_at(at, "static row out of place"));
+            match self.next_item()? {
+                Item::End => break,
+                Item::Static(row) => {
+                    if static_row.is_some() || !unfiltereds.is_empty() {
+                        return Err(self.cursor.corrupt_at(at, "static row out of place"));
+                    }
+                    static_row = Some(row);
                 }
-                static_row = Some(self.row(flags, true)?);
-            } else {
-                unfiltereds.push(Unfiltered::Row(self.row(flags, false)?));
+                Item::Unfiltered(u) => unfiltereds.push(u),
             }
         }
         Ok(Some(Partition {
@@ -173,10 +171,6 @@ impl<'a> DataReader<'a> {
         }))
     }
 
-    fn partition_deletion(&mut self) -> Result<DeletionTime> {
-        read_deletion_time(&mut self.cursor, self.version)
-    }
-
     /// Reads just a partition's header: key, deletion, and the static row
     /// when the table has static columns (the bytes Index.db's
     /// `header_length` counts).
@@ -185,21 +179,15 @@ impl<'a> DataReader<'a> {
     /// Corruption naming the file and offset.
     pub fn partition_header(&mut self) -> Result<(Vec<u8>, DeletionTime, Option<Row>)> {
         let key = self.cursor.bytes_short("partition key")?.to_vec();
-        let deletion = self.partition_deletion()?;
+        let deletion = read_deletion_time(&mut self.cursor, self.version)?;
         if self.statics.is_empty() {
             return Ok((key, deletion, None));
         }
         let at = self.cursor.position();
-        let flags = self.cursor.u8("static row flags")?;
-        let extended = if flags & EXTENSION_FLAG != 0 {
-            self.cursor.u8("extended flags")?
-        } else {
-            0
-        };
-        if extended & IS_STATIC == 0 || flags & IS_MARKER != 0 {
-            return Err(self.cursor.corrupt_at(at, "expected the static row"));
+        match self.next_item()? {
+            Item::Static(row) => Ok((key, deletion, Some(row))),
+            _ => Err(self.cursor.corrupt_at(at, "expected the static row")),
         }
-        Ok((key, deletion, Some(self.row(flags, true)?)))
     }
 
     /// Reads the next row or marker of a partition from inside it (a
@@ -212,9 +200,19 @@ impl<'a> DataReader<'a> {
             return Ok(None);
         }
         let at = self.cursor.position();
+        match self.next_item()? {
+            Item::End => Ok(None),
+            Item::Unfiltered(u) => Ok(Some(u)),
+            Item::Static(_) => Err(self.cursor.corrupt_at(at, "static row inside a partition")),
+        }
+    }
+
+    /// Reads one flags byte and what it introduces.
+    fn next_item(&mut self) -> Result<Item> {
+        let at = self.cursor.position();
         let flags = self.cursor.u8("unfiltered flags")?;
         if flags & END_OF_PARTITION != 0 {
-            return Ok(None);
+            return Ok(Item::End);
         }
         let extended = if flags & EXTENSION_FLAG != 0 {
             self.cursor.u8("extended flags")?
@@ -222,11 +220,16 @@ impl<'a> DataReader<'a> {
             0
         };
         if flags & IS_MARKER != 0 {
-            Ok(Some(Unfiltered::Marker(self.marker()?)))
+            Ok(Item::Unfiltered(Unfiltered::Marker(self.marker()?)))
         } else if extended & IS_STATIC != 0 {
-            Err(self.cursor.corrupt_at(at, "static row inside a partition"))
+            if self.statics.is_empty() {
+                return Err(self
+                    .cursor
+                    .corrupt_at(at, "static row in a table without static columns"));
+            }
+            Ok(Item::Static(self.row(flags, true)?))
         } else {
-            Ok(Some(Unfiltered::Row(self.row(flags, false)?)))
+            Ok(Item::Unfiltered(Unfiltered::Row(self.row(flags, false)?)))
         }
     }
 
