@@ -134,6 +134,14 @@ struct Inner {
     counters: Counters,
 }
 
+/// The largest framing buffer a thread keeps between appends.
+const MAX_KEPT_FRAME_BUFFER: usize = 1 << 20;
+
+thread_local! {
+    /// The framing buffer of the appending thread.
+    static FRAME_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A commitlog open for appending. `Send + Sync`: share it behind an `Arc`.
 ///
 /// Created by [`CommitLog::recover`] followed by [`crate::Replay::finish`].
@@ -268,9 +276,18 @@ impl CommitLog {
         let inner = &self.inner;
         let _in_append = inner.commit.enter_append();
         inner.check_entry(tables, payload)?;
-        let mut framed = Vec::new();
-        encode_entry(&mut framed, tables, payload);
-        let (position, seq) = inner.append_framed(tables, &framed)?;
+        // Framing and CRCs are computed outside the log's lock, in a buffer
+        // each thread reuses.
+        let (position, seq) = FRAME_BUFFER.with(|buffer| {
+            let mut framed = buffer.borrow_mut();
+            encode_entry(&mut framed, tables, payload);
+            let appended = inner.append_framed(tables, &framed);
+            if framed.capacity() > MAX_KEPT_FRAME_BUFFER {
+                // Do not keep a huge entry's buffer alive in every thread.
+                *framed = Vec::new();
+            }
+            appended
+        })?;
         match inner.options.sync_mode {
             SyncMode::Batch => inner.wait_synced(seq, true)?,
             SyncMode::Group { .. } => inner.wait_synced(seq, false)?,
