@@ -72,22 +72,22 @@ pub struct LoadedTable {
     pub stream: Vec<u8>,
 }
 
+/// The table's parsed Statistics.db.
+pub fn statistics(table: &TableFiles) -> Statistics {
+    let path = table.component("Statistics.db");
+    Statistics::parse(&std::fs::read(&path).unwrap(), table.version, &path).unwrap()
+}
+
+/// The table's parsed CompressionInfo.db.
+pub fn compression_info(table: &TableFiles) -> CompressionInfo {
+    let path = table.component("CompressionInfo.db");
+    CompressionInfo::parse(&std::fs::read(&path).unwrap(), table.version, &path).unwrap()
+}
+
 /// Parses Statistics.db and CompressionInfo.db and decompresses Data.db.
 pub fn load(table: &TableFiles) -> LoadedTable {
-    let stats_path = table.component("Statistics.db");
-    let stats = Statistics::parse(
-        &std::fs::read(&stats_path).unwrap(),
-        table.version,
-        &stats_path,
-    )
-    .unwrap();
-    let info_path = table.component("CompressionInfo.db");
-    let info = CompressionInfo::parse(
-        &std::fs::read(&info_path).unwrap(),
-        table.version,
-        &info_path,
-    )
-    .unwrap();
+    let stats = statistics(table);
+    let info = compression_info(table);
     let data_path = table.component("Data.db");
     let data = std::fs::read(&data_path).unwrap();
     let stream = ChunkReader::new(&info, &data, &data_path)
@@ -99,6 +99,23 @@ pub fn load(table: &TableFiles) -> LoadedTable {
         info,
         data_path,
         stream,
+    }
+}
+
+impl LoadedTable {
+    /// Every partition of the data stream.
+    pub fn partitions(&self, version: Version) -> Vec<ilion_sstable::rows::Partition> {
+        let mut reader = ilion_sstable::data_reader::DataReader::new(
+            &self.stream,
+            &self.stats.header,
+            version,
+            &self.data_path,
+        );
+        let mut out = Vec::new();
+        while let Some(p) = reader.next_partition().unwrap() {
+            out.push(p);
+        }
+        out
     }
 }
 

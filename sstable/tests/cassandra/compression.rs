@@ -15,20 +15,14 @@ fn every_chunk_of_every_legacy_table_decompresses_and_checks() {
     let mut tables = 0;
     for version in ["ma", "mc", "md", "nb", "oa", "da"] {
         for table in crate::common::legacy_tables(&root, version) {
-            let info_path = table.component("CompressionInfo.db");
-            let info = CompressionInfo::parse(
-                &std::fs::read(&info_path).unwrap(),
-                table.version,
-                &info_path,
-            )
-            .unwrap();
+            let info = crate::common::compression_info(&table);
             assert_eq!(info.compressor, "LZ4Compressor");
             let expected_chunk = if version.starts_with('m') {
                 65536
             } else {
                 16384
             };
-            assert_eq!(info.chunk_length, expected_chunk, "{}", info_path.display());
+            assert_eq!(info.chunk_length, expected_chunk, "{}", table.dir.display());
             let data_path = table.component("Data.db");
             let data = std::fs::read(&data_path).unwrap();
             let stream = ChunkReader::new(&info, &data, &data_path)
@@ -74,13 +68,7 @@ fn bit_flips_in_data_are_caught_by_chunk_crcs() {
         return;
     };
     let table = crate::common::table(&root, "oa", "legacy_oa_clust");
-    let info_path = table.component("CompressionInfo.db");
-    let info = CompressionInfo::parse(
-        &std::fs::read(&info_path).unwrap(),
-        table.version,
-        &info_path,
-    )
-    .unwrap();
+    let info = crate::common::compression_info(&table);
     assert!(info.chunk_offsets.len() > 1, "a multi-chunk file");
     let data_path = table.component("Data.db");
     let data = std::fs::read(&data_path).unwrap();

@@ -3,12 +3,10 @@
 
 use ilion_sstable::bloom::{BloomFilter, FilterLayout};
 use ilion_sstable::clustering::PrefixKind;
-use ilion_sstable::compression::{ChunkReader, CompressionInfo};
 use ilion_sstable::data_reader::DataReader;
 use ilion_sstable::index::IndexReader;
 use ilion_sstable::lookup::find_index_entry;
 use ilion_sstable::partitioner::Partitioner;
-use ilion_sstable::statistics::Statistics;
 use ilion_sstable::summary::Summary;
 
 #[test]
@@ -20,20 +18,10 @@ fn every_key_is_found_through_the_index_and_absent_keys_are_not() {
     for version in ["ma", "mc", "md", "nb", "oa"] {
         for table in crate::common::legacy_tables(&root, version) {
             let read = |c: &str| std::fs::read(table.component(c)).unwrap();
-            let stats_path = table.component("Statistics.db");
-            let stats =
-                Statistics::parse(&read("Statistics.db"), table.version, &stats_path).unwrap();
+            let loaded = crate::common::load(&table);
+            let stats = &loaded.stats;
             let partitioner = Partitioner::from_class_name(&stats.validation.partitioner).unwrap();
-            let info_path = table.component("CompressionInfo.db");
-            let info =
-                CompressionInfo::parse(&read("CompressionInfo.db"), table.version, &info_path)
-                    .unwrap();
-            let data_path = table.component("Data.db");
-            let data = read("Data.db");
-            let stream = ChunkReader::new(&info, &data, &data_path)
-                .unwrap()
-                .read_all()
-                .unwrap();
+            let (stream, data_path) = (&loaded.stream, &loaded.data_path);
             let layout = if table.version.has_old_bloom_filter_format() {
                 FilterLayout::Legacy
             } else {
@@ -51,11 +39,7 @@ fn every_key_is_found_through_the_index_and_absent_keys_are_not() {
                 &index_path,
             );
 
-            let mut scan = DataReader::new(&stream, &stats.header, table.version, &data_path);
-            let mut all = Vec::new();
-            while let Some(p) = scan.next_partition().unwrap() {
-                all.push(p);
-            }
+            let all = loaded.partitions(table.version);
             assert_eq!(summary.first_key, all.first().unwrap().key);
             assert_eq!(summary.last_key, all.last().unwrap().key);
             for partition in &all {
@@ -65,7 +49,7 @@ fn every_key_is_found_through_the_index_and_absent_keys_are_not() {
                         .unwrap_or_else(|| {
                             panic!("{}: key {:?} not found", table.dir.display(), partition.key)
                         });
-                let mut reader = DataReader::new(&stream, &stats.header, table.version, &data_path);
+                let mut reader = DataReader::new(stream, &stats.header, table.version, data_path);
                 reader.seek(entry.position).unwrap();
                 assert_eq!(&reader.next_partition().unwrap().unwrap(), partition);
                 if let Some(row_index) = &entry.row_index {
@@ -97,13 +81,7 @@ fn row_index_blocks_match_the_reference() {
     };
     for (version, first_offset) in [("nb", 15), ("oa", 4)] {
         let table = crate::common::table(&root, version, "_clust");
-        let stats_path = table.component("Statistics.db");
-        let stats = Statistics::parse(
-            &std::fs::read(&stats_path).unwrap(),
-            table.version,
-            &stats_path,
-        )
-        .unwrap();
+        let stats = crate::common::statistics(&table);
         let index_path = table.component("Index.db");
         let bytes = std::fs::read(&index_path).unwrap();
         let mut index = IndexReader::new(

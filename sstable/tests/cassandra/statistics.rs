@@ -192,15 +192,9 @@ fn collected_statistics_match_cassandras() {
     for version in ["ma", "md", "nb", "oa", "da"] {
         for table in crate::common::legacy_tables(&root, version) {
             let loaded = crate::common::load(&table);
-            let mut reader = ilion_sstable::data_reader::DataReader::new(
-                &loaded.stream,
-                &loaded.stats.header,
-                table.version,
-                &loaded.data_path,
-            );
             let mut collector = ilion_sstable::stats_collector::StatsCollector::new(table.version);
             let mut start = 0;
-            while let Some(p) = reader.next_partition().unwrap() {
+            for p in loaded.partitions(table.version) {
                 let mut encoded = Vec::new();
                 let layout = ilion_sstable::data_writer::DataWriter::new(
                     &loaded.stats.header,
@@ -289,14 +283,8 @@ fn cardinality_sketches_match_cassandras() {
     for version in ["ma", "mc", "md", "nb", "oa", "da"] {
         for table in crate::common::legacy_tables(&root, version) {
             let loaded = crate::common::load(&table);
-            let mut reader = ilion_sstable::data_reader::DataReader::new(
-                &loaded.stream,
-                &loaded.stats.header,
-                table.version,
-                &loaded.data_path,
-            );
             let mut sketch = ilion_sstable::cardinality::CardinalitySketch::new();
-            while let Some(p) = reader.next_partition().unwrap() {
+            for p in loaded.partitions(table.version) {
                 sketch.offer(&p.key);
             }
             assert_eq!(
