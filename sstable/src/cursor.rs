@@ -143,31 +143,12 @@ impl<'a> Cursor<'a> {
     pub fn vint_count(&mut self, min_item_size: usize, what: &str) -> Result<usize> {
         let at = self.position();
         let n = self.vint(what)?;
-        usize::try_from(n)
-            .ok()
-            .filter(|&n| n.saturating_mul(min_item_size.max(1)) <= self.remaining())
-            .ok_or_else(|| {
-                Error::corrupt(
-                    self.path,
-                    at,
-                    format!(
-                        "{what}: count {n} does not fit the {} bytes left",
-                        self.remaining()
-                    ),
-                )
-            })
+        self.fitting(at, i128::from(n), min_item_size.max(1), what)
     }
 
     /// Bytes preceded by a vint length.
     pub fn bytes_vint(&mut self, what: &str) -> Result<&'a [u8]> {
-        let at = self.position();
-        let len = self.vint(what)?;
-        let len = usize::try_from(len)
-            .ok()
-            .filter(|&l| l <= self.remaining())
-            .ok_or_else(|| {
-                Error::corrupt(self.path, at, format!("{what}: length {len} past the end"))
-            })?;
+        let len = self.vint_count(1, what)?;
         self.take(len, what)
     }
 
@@ -175,8 +156,7 @@ impl<'a> Cursor<'a> {
     pub fn string_vint(&mut self, what: &str) -> Result<&'a str> {
         let at = self.position();
         let bytes = self.bytes_vint(what)?;
-        std::str::from_utf8(bytes)
-            .map_err(|_| Error::corrupt(self.path, at, format!("{what}: not UTF-8")))
+        self.text(bytes, at, what)
     }
 
     /// Bytes preceded by a u16 length.
@@ -188,9 +168,12 @@ impl<'a> Cursor<'a> {
     /// A Java `writeUTF` string: u16 length, then (modified) UTF-8. The
     /// names Cassandra writes this way are ASCII.
     pub fn utf(&mut self, what: &str) -> Result<&'a str> {
-        let len = self.u16(what)? as usize;
         let at = self.position();
-        let bytes = self.take(len, what)?;
+        let bytes = self.bytes_short(what)?;
+        self.text(bytes, at, what)
+    }
+
+    fn text(&self, bytes: &'a [u8], at: u64, what: &str) -> Result<&'a str> {
         std::str::from_utf8(bytes)
             .map_err(|_| Error::corrupt(self.path, at, format!("{what}: not UTF-8")))
     }
@@ -200,18 +183,24 @@ impl<'a> Cursor<'a> {
     pub fn count(&mut self, item_size: usize, what: &str) -> Result<usize> {
         let at = self.position();
         let n = self.i32(what)?;
-        let fits = usize::try_from(n)
+        self.fitting(at, i128::from(n), item_size, what)
+    }
+
+    /// `n` as a count of `item_size`-byte items, if that many fit in what is
+    /// left; else corruption at `at`.
+    fn fitting(&self, at: u64, n: i128, item_size: usize, what: &str) -> Result<usize> {
+        usize::try_from(n)
             .ok()
-            .filter(|&n| n.saturating_mul(item_size) <= self.remaining());
-        fits.ok_or_else(|| {
-            Error::corrupt(
-                self.path,
-                at,
-                format!(
-                    "{what}: count {n} does not fit the {} bytes left",
-                    self.remaining()
-                ),
-            )
-        })
+            .filter(|&n| n.saturating_mul(item_size) <= self.remaining())
+            .ok_or_else(|| {
+                Error::corrupt(
+                    self.path,
+                    at,
+                    format!(
+                        "{what}: count {n} does not fit the {} bytes left",
+                        self.remaining()
+                    ),
+                )
+            })
     }
 }
