@@ -4,7 +4,8 @@
 
 use crate::cursor::Cursor;
 use crate::error::Result;
-use crate::types::fixed_value_length;
+use crate::types::{compare_values, fixed_value_length};
+use std::cmp::Ordering;
 
 /// One clustering value: `None` for null, else the bytes (possibly empty).
 pub type ClusteringValue = Option<Vec<u8>>;
@@ -100,4 +101,71 @@ pub(crate) fn read_bound(c: &mut Cursor<'_>, types: &[String]) -> Result<Cluster
     let size = c.u16("bound size")? as usize;
     let values = read_values(c, types, size)?;
     Ok(ClusteringBound { kind, values })
+}
+
+impl PrefixKind {
+    /// Cassandra's order of kinds at equal values: end-exclusive and
+    /// start-inclusive bounds first, then the static clustering, rows, and
+    /// end-inclusive and start-exclusive bounds last.
+    fn rank(self) -> i8 {
+        use PrefixKind::*;
+        match self {
+            ExclEndBound | InclStartBound | ExclEndInclStartBoundary => 0,
+            StaticClustering => 1,
+            Clustering => 2,
+            InclEndExclStartBoundary | InclEndBound | ExclStartBound => 3,
+        }
+    }
+
+    /// Where a prefix of this kind sorts against the rows it is a prefix
+    /// of: before (-1), among (0) or after (1).
+    fn compared_to_clustering(self) -> i8 {
+        match self.rank() {
+            0 | 1 => -1,
+            2 => 0,
+            _ => 1,
+        }
+    }
+
+    /// Whether this kind opens a range (a start bound or a boundary).
+    pub fn is_start(self) -> bool {
+        matches!(
+            self,
+            PrefixKind::InclStartBound
+                | PrefixKind::ExclStartBound
+                | PrefixKind::ExclEndInclStartBoundary
+                | PrefixKind::InclEndExclStartBoundary
+        )
+    }
+
+    /// Whether this kind is a boundary (closes one range, opens the next).
+    pub fn is_boundary(self) -> bool {
+        matches!(
+            self,
+            PrefixKind::ExclEndInclStartBoundary | PrefixKind::InclEndExclStartBoundary
+        )
+    }
+}
+
+/// Orders two clustering prefixes (rows or bounds) as Cassandra's
+/// `ClusteringComparator` does: value by value with the types' comparators
+/// (unsigned bytes for a type Ilion cannot compare yet, nulls as empty),
+/// then by how each kind sorts against the rows it prefixes.
+pub fn compare_prefixes(types: &[String], a: &ClusteringBound, b: &ClusteringBound) -> Ordering {
+    for ((x, y), t) in a.values.iter().zip(&b.values).zip(types) {
+        let (x, y) = (
+            x.as_deref().unwrap_or_default(),
+            y.as_deref().unwrap_or_default(),
+        );
+        let order = compare_values(t, x, y).unwrap_or_else(|| x.cmp(y));
+        if order != Ordering::Equal {
+            return order;
+        }
+    }
+    let (sa, sb) = (a.values.len(), b.values.len());
+    match sa.cmp(&sb) {
+        Ordering::Equal => a.kind.rank().cmp(&b.kind.rank()),
+        Ordering::Less => a.kind.compared_to_clustering().cmp(&0),
+        Ordering::Greater => 0.cmp(&b.kind.compared_to_clustering()),
+    }
 }

@@ -243,21 +243,12 @@ pub fn compress_stream(
     version: Version,
 ) -> (Vec<u8>, CompressionInfo) {
     let chunk_length = chunk_length.clamp(1, MAX_CHUNK_LENGTH).next_power_of_two();
-    let max_compressed_length = i32::MAX as u32;
+    let max_compressed_length = MAX_COMPRESSED_LENGTH;
     let mut data = Vec::with_capacity(stream.len() / 2 + 64);
     let mut chunk_offsets = Vec::with_capacity(stream.len().div_ceil(chunk_length as usize));
     for chunk in stream.chunks(chunk_length as usize) {
         chunk_offsets.push(data.len() as u64);
-        let start = data.len();
-        data.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
-        data.extend_from_slice(&lz4_flex::block::compress(chunk));
-        let stored_len = (data.len() - start) as u64;
-        if version.has_max_compressed_length() && stored_len >= u64::from(max_compressed_length) {
-            data.truncate(start);
-            data.extend_from_slice(chunk);
-        }
-        let crc = crc32fast::hash(&data[start..]);
-        data.extend_from_slice(&crc.to_be_bytes());
+        compress_chunk(chunk, version, &mut data);
     }
     let info = CompressionInfo {
         compressor: "LZ4Compressor".to_string(),
@@ -268,6 +259,43 @@ pub fn compress_stream(
         chunk_offsets,
     };
     (data, info)
+}
+
+/// The largest compressed chunk Ilion's writer stores compressed (it
+/// writes `maxCompressedLength` as `i32::MAX`, as Cassandra's default
+/// `min_compress_ratio` of 0 does).
+const MAX_COMPRESSED_LENGTH: u32 = i32::MAX as u32;
+
+/// Appends one chunk as Data.db stores it: the LZ4 block behind its 4-byte
+/// little-endian uncompressed length (or the raw bytes, for a version with
+/// `maxCompressedLength`, when compression would not shrink it below that),
+/// then the CRC32 of the stored bytes, big-endian. Returns the stored
+/// length without the CRC.
+pub fn compress_chunk(chunk: &[u8], version: Version, out: &mut Vec<u8>) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+    // Compress in place into the output, sized for the worst case.
+    let body = out.len();
+    out.resize(
+        body + lz4_flex::block::get_maximum_output_size(chunk.len()),
+        0,
+    );
+    match lz4_flex::block::compress_into(chunk, &mut out[body..]) {
+        Ok(n) => out.truncate(body + n),
+        Err(_) => {
+            out.truncate(body);
+            out.extend_from_slice(&lz4_flex::block::compress(chunk));
+        }
+    }
+    let stored_len = (out.len() - start) as u64;
+    if version.has_max_compressed_length() && stored_len >= u64::from(MAX_COMPRESSED_LENGTH) {
+        out.truncate(start);
+        out.extend_from_slice(chunk);
+    }
+    let stored = out.len() - start;
+    let crc = crc32fast::hash(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+    stored
 }
 
 impl CompressionInfo {

@@ -24,10 +24,6 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    pub fn path(&self) -> &'a Path {
-        self.path
-    }
-
     pub fn position(&self) -> u64 {
         self.pos as u64
     }

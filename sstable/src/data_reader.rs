@@ -4,7 +4,7 @@
 
 use crate::clustering::{read_bound, read_values, PrefixKind};
 use crate::cursor::Cursor;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::reconcile::{CellKind, DeletionTime, LivenessInfo};
 use crate::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
 use crate::statistics::{HeaderColumn, SerializationHeader};
@@ -346,7 +346,7 @@ impl<'a> DataReader<'a> {
         let present = if flags & HAS_ALL_COLUMNS != 0 {
             (0..count).collect()
         } else {
-            self.column_subset(count)?
+            crate::column_subset::read_subset(&mut self.cursor, count)?
         };
         let mut columns = Vec::with_capacity(present.len());
         for column in present {
@@ -397,26 +397,6 @@ impl<'a> DataReader<'a> {
             deletion,
             columns,
         })
-    }
-
-    /// The present columns of a row that does not have them all.
-    fn column_subset(&mut self, count: usize) -> Result<Vec<usize>> {
-        let at = self.cursor.position();
-        let encoded = self.cursor.vint("column subset")?;
-        if count >= 64 {
-            return Err(Error::Unsupported {
-                path: self.cursor.path().to_path_buf(),
-                what: format!("column subset at offset {at} of a table with 64 or more columns"),
-            });
-        }
-        if encoded >> count != 0 {
-            return Err(self.cursor.corrupt_at(
-                at,
-                format!("column subset {encoded:#x} for {count} columns"),
-            ));
-        }
-        // A set bit marks a missing column.
-        Ok((0..count).filter(|i| encoded & (1 << i) == 0).collect())
     }
 
     fn cell(

@@ -2,11 +2,12 @@
 //! `data_reader`, choosing every flag as Cassandra's `UnfilteredSerializer`
 //! does, so that the bytes are Cassandra's.
 
-use crate::clustering::{ClusteringBound, ClusteringValue};
+use crate::clustering::{ClusteringBound, ClusteringValue, PrefixKind};
+use crate::error::{Error, Result};
 use crate::reconcile::{CellKind, DeletionTime, LivenessInfo};
 use crate::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
-use crate::statistics::SerializationHeader;
-use crate::types::{cell_value_type, fixed_value_length};
+use crate::statistics::{HeaderColumn, SerializationHeader};
+use crate::types::{cell_value_type, fixed_value_length, is_multi_cell};
 use crate::version::Version;
 use crate::vint::{unsigned_vint_size, write_unsigned_vint};
 
@@ -40,11 +41,147 @@ impl<'a> DataWriter<'a> {
         DataWriter { header, version }
     }
 
+    /// Checks that `partition` fits the header and the format's limits, so
+    /// that its encoding is well-formed and reads back as it is: a key of
+    /// at most 65,535 bytes; a static row only when the header has static
+    /// columns; rows with one value per clustering column; markers with at
+    /// most that many and deletions that match their kind; column indexes
+    /// in range and increasing, simple cells only in simple columns; values
+    /// of fixed-length types at that length.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the first problem.
+    pub fn check(&self, partition: &Partition) -> Result<()> {
+        let key_len = partition.key.len();
+        if key_len > usize::from(u16::MAX) {
+            return Err(Error::invalid(format!(
+                "partition key of {key_len} bytes exceeds the limit of 65535"
+            )));
+        }
+        let types = &self.header.clustering_types;
+        if let Some(row) = &partition.static_row {
+            if self.header.static_columns.is_empty() {
+                return Err(Error::invalid(
+                    "a static row in a table without static columns",
+                ));
+            }
+            if !row.clustering.is_empty() {
+                return Err(Error::invalid("a static row with clustering values"));
+            }
+            self.check_columns(row, &self.header.static_columns)?;
+        }
+        for unfiltered in &partition.unfiltereds {
+            match unfiltered {
+                Unfiltered::Row(row) => {
+                    if row.clustering.len() != types.len() {
+                        return Err(Error::invalid(format!(
+                            "a row with {} clustering values for {} clustering columns",
+                            row.clustering.len(),
+                            types.len()
+                        )));
+                    }
+                    check_clustering_values(types, &row.clustering)?;
+                    self.check_columns(row, &self.header.regular_columns)?;
+                }
+                Unfiltered::Marker(marker) => {
+                    let bound = &marker.bound;
+                    if bound.values.len() > types.len() {
+                        return Err(Error::invalid(format!(
+                            "a bound of {} values for {} clustering columns",
+                            bound.values.len(),
+                            types.len()
+                        )));
+                    }
+                    check_clustering_values(types, &bound.values)?;
+                    let (opens, closes) = match bound.kind {
+                        PrefixKind::Clustering | PrefixKind::StaticClustering => {
+                            return Err(Error::invalid("a range tombstone marker with a row kind"))
+                        }
+                        kind if kind.is_boundary() => (true, true),
+                        kind => (kind.is_start(), !kind.is_start()),
+                    };
+                    if (
+                        marker.start_deletion.is_some(),
+                        marker.end_deletion.is_some(),
+                    ) != (opens, closes)
+                    {
+                        return Err(Error::invalid(format!(
+                            "a {:?} marker needs {} deletion times",
+                            bound.kind,
+                            if opens && closes {
+                                "both"
+                            } else if opens {
+                                "only a start"
+                            } else {
+                                "only an end"
+                            }
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_columns(&self, row: &Row, columns: &[HeaderColumn]) -> Result<()> {
+        let mut previous = None;
+        for data in &row.columns {
+            let index = column_index(data);
+            let Some(column) = columns.get(index) else {
+                return Err(Error::invalid(format!(
+                    "column index {index} of a header with {} columns",
+                    columns.len()
+                )));
+            };
+            if previous.is_some_and(|p| p >= index) {
+                return Err(Error::invalid("columns of a row out of header order"));
+            }
+            previous = Some(index);
+            let multi_cell = is_multi_cell(&column.type_string);
+            let cells = match data {
+                ColumnData::Simple { cell, .. } if !multi_cell => std::slice::from_ref(cell),
+                ColumnData::Complex { cells, .. } if multi_cell => cells.as_slice(),
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "column {} of type {} given as {}",
+                        String::from_utf8_lossy(&column.name),
+                        column.type_string,
+                        if multi_cell {
+                            "one cell"
+                        } else {
+                            "several cells"
+                        }
+                    )))
+                }
+            };
+            for cell in cells {
+                if cell.value.len() > MAX_CELL_VALUE_LENGTH {
+                    return Err(Error::invalid(format!(
+                        "a cell value of {} bytes exceeds the limit of {MAX_CELL_VALUE_LENGTH}",
+                        cell.value.len()
+                    )));
+                }
+                if multi_cell != cell.path.is_some() {
+                    return Err(Error::invalid(
+                        "cell paths belong to multi-cell columns only",
+                    ));
+                }
+                let path = cell.path.as_deref().unwrap_or_default();
+                let value_type = if multi_cell {
+                    cell_value_type(&column.type_string, path).unwrap_or(&column.type_string)
+                } else {
+                    &column.type_string
+                };
+                check_fixed_length(value_type, &cell.value)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Appends one partition's bytes to `out`.
     ///
-    /// The partition must fit the header (its static row present exactly
-    /// when the header has static columns, its clustering values matching
-    /// the clustering types); the result is then what Cassandra writes.
+    /// The partition must fit the header ([`DataWriter::check`]); the
+    /// result is then what Cassandra writes.
     pub fn write_partition(&self, partition: &Partition, out: &mut Vec<u8>) -> PartitionLayout {
         let start = out.len();
         out.extend_from_slice(&(partition.key.len() as u16).to_be_bytes());
@@ -174,10 +311,7 @@ impl<'a> DataWriter<'a> {
         }
         if !has_all_columns {
             let present: Vec<usize> = row.columns.iter().map(column_index).collect();
-            let missing = (0..columns.len())
-                .filter(|i| !present.contains(i))
-                .fold(0u64, |bits, i| bits | (1 << i));
-            write_unsigned_vint(missing, &mut body);
+            crate::column_subset::write_subset(&present, columns.len(), &mut body);
         }
         for data in &row.columns {
             match data {
@@ -350,6 +484,36 @@ pub fn write_clustering_values(types: &[String], values: &[ClusteringValue], out
                 write_value(type_string, bytes, out);
             }
         }
+    }
+}
+
+/// The largest cell value Ilion writes: Cassandra's default
+/// `max_value_size` (256 MiB), above which Cassandra refuses to read a value.
+pub const MAX_CELL_VALUE_LENGTH: usize = 256 << 20;
+
+fn check_clustering_values(types: &[String], values: &[ClusteringValue]) -> Result<()> {
+    for (value, type_string) in values.iter().zip(types) {
+        let Some(value) = value else { continue };
+        if value.len() > usize::from(u16::MAX) {
+            return Err(Error::invalid(format!(
+                "a clustering value of {} bytes exceeds the limit of 65535",
+                value.len()
+            )));
+        }
+        check_fixed_length(type_string, value)?;
+    }
+    Ok(())
+}
+
+/// A non-empty value of a fixed-length type must have that length: it is
+/// written without a length, and any other size would misalign the reader.
+fn check_fixed_length(type_string: &str, value: &[u8]) -> Result<()> {
+    match fixed_value_length(type_string) {
+        Some(len) if !value.is_empty() && value.len() != len => Err(Error::invalid(format!(
+            "a value of {} bytes for {type_string}, which takes {len}",
+            value.len()
+        ))),
+        _ => Ok(()),
     }
 }
 

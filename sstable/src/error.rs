@@ -38,12 +38,24 @@ pub enum Error {
         /// What is not supported.
         what: String,
     },
+
+    /// Input that Cassandra's data model or format cannot hold (a key or
+    /// value over its limit, a row that does not fit the schema).
+    #[error("invalid input: {what}")]
+    Invalid {
+        /// What is wrong with it.
+        what: String,
+    },
 }
 
 /// The SSTable crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    pub(crate) fn invalid(what: impl Into<String>) -> Self {
+        Error::Invalid { what: what.into() }
+    }
+
     pub(crate) fn corrupt(
         path: impl Into<PathBuf>,
         offset: u64,

@@ -140,29 +140,50 @@ fn write_name(writer: &DataWriter<'_>, name: &ClusteringBound, out: &mut Vec<u8>
 /// Index.db)`, sampling every `min_index_interval`-th at full sampling.
 pub fn write_summary(entries: &[(Vec<u8>, u64)], min_index_interval: usize, out: &mut Vec<u8>) {
     let interval = min_index_interval.max(1);
-    let sampled: Vec<&(Vec<u8>, u64)> = entries.iter().step_by(interval).collect();
+    let sampled: Vec<(Vec<u8>, u64)> = entries.iter().step_by(interval).cloned().collect();
+    let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+        return write_summary_of_samples(&sampled, 0, interval, None, out);
+    };
+    write_summary_of_samples(
+        &sampled,
+        entries.len(),
+        interval,
+        Some((&first.0, &last.0)),
+        out,
+    );
+}
+
+/// Writes Summary.db from the samples already taken (every
+/// `min_index_interval`-th of `entry_count` Index.db entries) and the first
+/// and last keys: what a streaming writer keeps.
+pub fn write_summary_of_samples(
+    sampled: &[(Vec<u8>, u64)],
+    entry_count: usize,
+    min_index_interval: usize,
+    first_last: Option<(&[u8], &[u8])>,
+    out: &mut Vec<u8>,
+) {
+    let interval = min_index_interval.max(1);
     let offsets_len = sampled.len() * 4;
     let entries_len: usize = sampled.iter().map(|(k, _)| k.len() + 8).sum();
     out.extend_from_slice(&(interval as i32).to_be_bytes());
     out.extend_from_slice(&(sampled.len() as i32).to_be_bytes());
     out.extend_from_slice(&((offsets_len + entries_len) as i64).to_be_bytes());
     out.extend_from_slice(&128i32.to_be_bytes());
-    out.extend_from_slice(&(entries.len().div_ceil(interval) as i32).to_be_bytes());
+    out.extend_from_slice(&(entry_count.div_ceil(interval) as i32).to_be_bytes());
     let mut offset = offsets_len;
-    for (key, _) in &sampled {
+    for (key, _) in sampled {
         out.extend_from_slice(&(offset as u32).to_le_bytes());
         offset += key.len() + 8;
     }
-    for (key, position) in &sampled {
+    for (key, position) in sampled {
         out.extend_from_slice(key);
         out.extend_from_slice(&position.to_le_bytes());
     }
-    for key in [entries.first(), entries.last()]
-        .into_iter()
-        .flatten()
-        .map(|(k, _)| k)
-    {
-        out.extend_from_slice(&(key.len() as i32).to_be_bytes());
-        out.extend_from_slice(key);
+    if let Some((first, last)) = first_last {
+        for key in [first, last] {
+            out.extend_from_slice(&(key.len() as i32).to_be_bytes());
+            out.extend_from_slice(key);
+        }
     }
 }

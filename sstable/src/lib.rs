@@ -13,10 +13,12 @@
 pub mod bloom;
 pub mod cardinality;
 pub mod clustering;
+mod column_subset;
 pub mod compression;
 mod cursor;
 pub mod data_reader;
 pub mod data_writer;
+pub mod descriptor;
 mod error;
 pub mod index;
 pub mod index_writer;
@@ -26,12 +28,15 @@ pub mod partitioner;
 pub mod reader;
 pub mod reconcile;
 pub mod rows;
+pub mod schema;
 pub mod statistics;
 pub mod statistics_writer;
 pub mod stats_collector;
 pub mod summary;
+pub mod tombstone_histogram;
 pub mod types;
 pub mod version;
 pub mod vint;
+pub mod writer;
 
 pub use error::{Error, Result};

@@ -23,6 +23,14 @@ impl Partitioner {
         }
     }
 
+    /// The class name Statistics.db records.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            Partitioner::Murmur3 => "org.apache.cassandra.dht.Murmur3Partitioner",
+            Partitioner::ByteOrdered => "org.apache.cassandra.dht.ByteOrderedPartitioner",
+        }
+    }
+
     /// The order of two partition keys.
     pub fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
         match self {

@@ -1,10 +1,14 @@
 //! Collecting the statistics Statistics.db records while partitions are
 //! written (Cassandra's `MetadataCollector`): size and cell-count
 //! histograms, timestamp, deletion-time and TTL bounds, row and column
-//! totals, the key range.
+//! totals, the key range, the covered clustering range and the tombstone
+//! drop-time histogram.
 
+use crate::clustering::{compare_prefixes, ClusteringBound, PrefixKind};
 use crate::reconcile::{CellKind, DeletionTime, LivenessInfo};
 use crate::rows::{ColumnData, Partition, Row, Unfiltered};
+use crate::statistics::{ClusteringRange, CommitLogPosition, Stats};
+use crate::tombstone_histogram::TombstoneHistogram;
 use crate::version::Version;
 
 /// Cassandra's `EstimatedHistogram`: bucket `i` counts values in
@@ -48,7 +52,7 @@ fn is_empty(row: &Row) -> bool {
 }
 
 /// Statistics of the partitions written so far.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct StatsCollector {
     /// Partition sizes in bytes.
     pub partition_sizes: EstimatedHistogram,
@@ -74,12 +78,21 @@ pub struct StatsCollector {
     pub key_range: Option<(Vec<u8>, Vec<u8>)>,
     /// Whether any partition has a partition-level deletion.
     pub has_partition_level_deletions: bool,
+    /// Deletion and expiry times.
+    pub tombstone_drop_times: TombstoneHistogram,
+    /// Smallest row clustering or start bound seen.
+    pub min_clustering: Option<ClusteringBound>,
+    /// Largest row clustering or end bound seen.
+    pub max_clustering: Option<ClusteringBound>,
+    clustering_types: Vec<String>,
+    version: Version,
     no_deletion_time: i64,
 }
 
 impl StatsCollector {
-    /// An empty collector for `version`.
-    pub fn new(version: Version) -> Self {
+    /// An empty collector for `version` and a table whose clustering
+    /// columns have `clustering_types`.
+    pub fn new(version: Version, clustering_types: &[String]) -> Self {
         let no_deletion_time = if version.has_uint_deletion_time() {
             i64::from(u32::MAX)
         } else {
@@ -98,6 +111,11 @@ impl StatsCollector {
             total_columns_set: 0,
             key_range: None,
             has_partition_level_deletions: false,
+            tombstone_drop_times: TombstoneHistogram::new(),
+            min_clustering: None,
+            max_clustering: None,
+            clustering_types: clustering_types.to_vec(),
+            version,
             no_deletion_time,
         }
     }
@@ -110,6 +128,38 @@ impl StatsCollector {
     fn local_deletion_time(&mut self, ldt: i64) {
         self.min_local_deletion_time = self.min_local_deletion_time.min(ldt);
         self.max_local_deletion_time = self.max_local_deletion_time.max(ldt);
+        if ldt != self.no_deletion_time {
+            self.tombstone_drop_times.add(ldt);
+        }
+    }
+
+    /// Widens the covered clustering range: rows on both sides, start
+    /// bounds only downwards and end bounds only upwards (every range an
+    /// SSTable opens it also closes, and boundaries lie inside ranges).
+    fn clustering(&mut self, prefix: ClusteringBound) {
+        if prefix.kind.is_boundary() {
+            return;
+        }
+        let types = &self.clustering_types;
+        let is_row = prefix.kind == PrefixKind::Clustering;
+        if is_row || prefix.kind.is_start() {
+            let lower = match &self.min_clustering {
+                None => true,
+                Some(min) => compare_prefixes(types, &prefix, min).is_lt(),
+            };
+            if lower {
+                self.min_clustering = Some(prefix.clone());
+            }
+        }
+        if is_row || !prefix.kind.is_start() {
+            let higher = match &self.max_clustering {
+                None => true,
+                Some(max) => compare_prefixes(types, &prefix, max).is_gt(),
+            };
+            if higher {
+                self.max_clustering = Some(prefix);
+            }
+        }
     }
 
     fn ttl(&mut self, ttl: i32) {
@@ -203,8 +253,13 @@ impl StatsCollector {
                 Unfiltered::Row(row) => {
                     self.total_rows += 1;
                     cells += self.row(row);
+                    self.clustering(ClusteringBound {
+                        kind: PrefixKind::Clustering,
+                        values: row.clustering.clone(),
+                    });
                 }
                 Unfiltered::Marker(marker) => {
+                    self.clustering(marker.bound.clone());
                     for d in [marker.end_deletion, marker.start_deletion]
                         .into_iter()
                         .flatten()
@@ -219,5 +274,113 @@ impl StatsCollector {
             None => (partition.key.clone(), partition.key.clone()),
             Some((first, _)) => (first, partition.key.clone()),
         });
+    }
+}
+
+impl StatsCollector {
+    /// The stats component for what was collected. Fields only the writer
+    /// knows keep neutral values for it to fill: no commit-log positions,
+    /// no compression (ratio -1), level 0, unrepaired, no host id, unknown
+    /// token-space coverage (NaN, as a flush writes it).
+    pub fn stats(&self) -> Stats {
+        let none = CommitLogPosition {
+            segment_id: -1,
+            position: 0,
+        };
+        let (min_timestamp, max_timestamp) = if self.min_timestamp <= self.max_timestamp {
+            (self.min_timestamp, self.max_timestamp)
+        } else {
+            (i64::MIN, i64::MAX)
+        };
+        let (min_ldt, max_ldt) = if self.min_local_deletion_time <= self.max_local_deletion_time {
+            (self.min_local_deletion_time, self.max_local_deletion_time)
+        } else {
+            (self.no_deletion_time, self.no_deletion_time)
+        };
+        let (min_ttl, max_ttl) = if self.min_ttl <= self.max_ttl {
+            (self.min_ttl, self.max_ttl)
+        } else {
+            (0, 0)
+        };
+        // A row clustering stands for the slice that includes exactly it;
+        // nothing written gives Cassandra's empty slice.
+        let start = match &self.min_clustering {
+            Some(b) if b.kind == PrefixKind::Clustering => ClusteringBound {
+                kind: PrefixKind::InclStartBound,
+                values: b.values.clone(),
+            },
+            Some(b) => b.clone(),
+            None => ClusteringBound {
+                kind: PrefixKind::ExclStartBound,
+                values: Vec::new(),
+            },
+        };
+        let end = match &self.max_clustering {
+            Some(b) if b.kind == PrefixKind::Clustering => ClusteringBound {
+                kind: PrefixKind::InclEndBound,
+                values: b.values.clone(),
+            },
+            Some(b) => b.clone(),
+            None => ClusteringBound {
+                kind: PrefixKind::ExclEndBound,
+                values: Vec::new(),
+            },
+        };
+        let clustering = if self.version.has_improved_stats() {
+            ClusteringRange::Slice {
+                types: self.clustering_types.clone(),
+                start,
+                end,
+            }
+        } else {
+            let values = |b: &ClusteringBound| -> Vec<Vec<u8>> {
+                b.values
+                    .iter()
+                    .map(|v| v.clone().unwrap_or_default())
+                    .collect()
+            };
+            ClusteringRange::Legacy {
+                min: values(&start),
+                max: values(&end),
+            }
+        };
+        let improved = self.version.has_improved_stats();
+        Stats {
+            partition_sizes: (
+                self.partition_sizes.offsets.clone(),
+                self.partition_sizes.counts.clone(),
+            ),
+            cells_per_partition: (
+                self.cells_per_partition.offsets.clone(),
+                self.cells_per_partition.counts.clone(),
+            ),
+            commit_log_upper_bound: none,
+            min_timestamp,
+            max_timestamp,
+            min_local_deletion_time: min_ldt,
+            max_local_deletion_time: max_ldt,
+            min_ttl,
+            max_ttl,
+            compression_ratio: -1.0,
+            tombstone_drop_times: self.tombstone_drop_times.to_stats(),
+            sstable_level: 0,
+            repaired_at: 0,
+            clustering,
+            has_legacy_counter_shards: false,
+            total_columns_set: self.total_columns_set,
+            total_rows: self.total_rows,
+            commit_log_lower_bound: self.version.has_commit_log_lower_bound().then_some(none),
+            commit_log_intervals: Vec::new(),
+            pending_repair: None,
+            is_transient: false,
+            originating_host_id: None,
+            has_partition_level_deletions: improved.then_some(self.has_partition_level_deletions),
+            key_range: if improved {
+                self.key_range.clone()
+            } else {
+                None
+            },
+            token_space_coverage: improved.then_some(f64::NAN),
+        }
     }
 }

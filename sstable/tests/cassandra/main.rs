@@ -12,3 +12,4 @@ mod reader;
 mod rewrite;
 mod scan;
 mod statistics;
+mod writer;

@@ -192,7 +192,10 @@ fn collected_statistics_match_cassandras() {
     for version in ["ma", "md", "nb", "oa", "da"] {
         for table in crate::common::legacy_tables(&root, version) {
             let loaded = crate::common::load(&table);
-            let mut collector = ilion_sstable::stats_collector::StatsCollector::new(table.version);
+            let mut collector = ilion_sstable::stats_collector::StatsCollector::new(
+                table.version,
+                &loaded.stats.header.clustering_types,
+            );
             let mut start = 0;
             for p in loaded.partitions(table.version) {
                 let mut encoded = Vec::new();

@@ -1,0 +1,491 @@
+//! Writing a whole SSTable in Cassandra's big format, streaming: partitions
+//! arrive in order and go straight to disk; what stays in memory is what
+//! the reader keeps resident anyway (filter, summary samples, chunk
+//! offsets) plus one partition and one chunk.
+//!
+//! Every component is written under a `tmp-` name and fsynced; then all but
+//! TOC.txt are renamed to their final names, the directory is fsynced, and
+//! TOC.txt is renamed last and the directory fsynced again. An SSTable is
+//! whole exactly when its TOC.txt exists: a crash at any point leaves either
+//! `tmp-` files or components without a TOC, both of which a loader
+//! ignores and removes.
+
+use crate::bloom::{BloomFilter, FilterLayout};
+use crate::cardinality::CardinalitySketch;
+use crate::compression::{compress_chunk, CompressionInfo};
+use crate::data_writer::DataWriter;
+use crate::descriptor::{Component, Descriptor};
+use crate::error::{Error, Result};
+use crate::index_writer::{
+    write_index_entry, write_summary_of_samples, DEFAULT_COLUMN_INDEX_SIZE,
+    DEFAULT_MIN_INDEX_INTERVAL,
+};
+use crate::partitioner::Partitioner;
+use crate::rows::Partition;
+use crate::statistics::{
+    CommitLogPosition, Compaction, SerializationHeader, Statistics, Validation,
+};
+use crate::statistics_writer::serialize_statistics;
+use crate::stats_collector::StatsCollector;
+use crate::version::{FormatType, Version};
+use ilion_vfs::{write_all_at, FileSystem, WritableFile};
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The components the writer produces, TOC.txt last.
+const WRITTEN: [Component; 8] = [
+    Component::Data,
+    Component::CompressionInfo,
+    Component::Index,
+    Component::Summary,
+    Component::Filter,
+    Component::Statistics,
+    Component::Digest,
+    Component::Toc,
+];
+
+/// Ilion's default chunk length for Data.db (see docs/benchmarks.md).
+pub const DEFAULT_CHUNK_LENGTH: u32 = 16 << 10;
+
+/// How an SSTable is written.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    /// The format version: `oa` (default) or `nb`.
+    pub version: Version,
+    /// The partitioner that orders the partitions.
+    pub partitioner: Partitioner,
+    /// Uncompressed bytes per LZ4 chunk of Data.db (a power of two).
+    pub chunk_length: u32,
+    /// Bytes of a partition between two row-index entries (Cassandra's
+    /// `column_index_size`, 64 KiB).
+    pub column_index_size: u64,
+    /// Every how many index entries the summary samples one (128).
+    pub min_index_interval: usize,
+    /// The bloom filter's target false-positive chance (0.01).
+    pub bloom_filter_fp_chance: f64,
+    /// The number of partitions the bloom filter is sized for.
+    pub expected_partitions: u64,
+    /// The commitlog positions whose data this SSTable holds (a flush's
+    /// range), recorded in Statistics.db.
+    pub commit_log_intervals: Vec<(CommitLogPosition, CommitLogPosition)>,
+    /// The writing node's host id, recorded in Statistics.db.
+    pub originating_host_id: Option<[u8; 16]>,
+    /// The leveled-compaction level recorded in Statistics.db.
+    pub sstable_level: i32,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            version: Version::OA,
+            partitioner: Partitioner::Murmur3,
+            chunk_length: DEFAULT_CHUNK_LENGTH,
+            column_index_size: DEFAULT_COLUMN_INDEX_SIZE,
+            min_index_interval: DEFAULT_MIN_INDEX_INTERVAL,
+            bloom_filter_fp_chance: 0.01,
+            expected_partitions: 1024,
+            commit_log_intervals: Vec::new(),
+            originating_host_id: None,
+            sstable_level: 0,
+        }
+    }
+}
+
+/// Buffered appends to one component file, with a running CRC.
+#[derive(Debug)]
+struct ComponentFile {
+    file: Box<dyn WritableFile>,
+    path: PathBuf,
+    buffer: Vec<u8>,
+    written: u64,
+    crc: crc32fast::Hasher,
+}
+
+/// Bytes gathered before one write to the file.
+const WRITE_BUFFER: usize = 1 << 20;
+
+impl ComponentFile {
+    fn create(fs: &dyn FileSystem, path: PathBuf) -> Result<ComponentFile> {
+        // A temporary left by a crashed writer of the same generation.
+        match fs.remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error("remove", &path, e)),
+        }
+        let file = fs.create(&path).map_err(|e| io_error("create", &path, e))?;
+        Ok(ComponentFile {
+            file,
+            path,
+            buffer: Vec::with_capacity(WRITE_BUFFER),
+            written: 0,
+            crc: crc32fast::Hasher::new(),
+        })
+    }
+
+    fn position(&self) -> u64 {
+        self.written + self.buffer.len() as u64
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= WRITE_BUFFER {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        write_all_at(self.file.as_ref(), self.written, &self.buffer)
+            .map_err(|e| io_error("write", &self.path, e))?;
+        self.crc.update(&self.buffer);
+        self.written += self.buffer.len() as u64;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Flushes and fsyncs; returns the CRC32 of the whole file.
+    fn finish(mut self) -> Result<u32> {
+        self.flush()?;
+        self.file
+            .sync()
+            .map_err(|e| io_error("fsync", &self.path, e))?;
+        Ok(self.crc.finalize())
+    }
+}
+
+fn io_error(op: &'static str, path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes one SSTable, partition by partition, in partitioner order.
+#[derive(Debug)]
+pub struct SstableWriter {
+    fs: Arc<dyn FileSystem>,
+    descriptor: Descriptor,
+    options: WriterOptions,
+    header: SerializationHeader,
+    data: Option<ComponentFile>,
+    index: Option<ComponentFile>,
+    /// Uncompressed bytes not yet making a whole chunk.
+    pending_chunk: Vec<u8>,
+    compressed: Vec<u8>,
+    chunk_offsets: Vec<u64>,
+    compressed_bytes: u64,
+    stream_length: u64,
+    partition_bytes: Vec<u8>,
+    index_bytes: Vec<u8>,
+    samples: Vec<(Vec<u8>, u64)>,
+    partition_count: usize,
+    first_key: Option<Vec<u8>>,
+    last_key: Option<Vec<u8>>,
+    filter: BloomFilter,
+    sketch: CardinalitySketch,
+    stats: StatsCollector,
+    finished: bool,
+}
+
+impl SstableWriter {
+    /// Starts writing the SSTable `descriptor` names (whose version must
+    /// equal `options.version`), with rows encoded against `header` (whose
+    /// minimum timestamp, deletion time and TTL must not exceed any the
+    /// partitions hold, for the deltas to be small; any value works).
+    ///
+    /// # Errors
+    /// I/O errors creating the files; [`Error::Invalid`] for options the
+    /// format cannot express or an SSTable that already exists.
+    pub fn create(
+        fs: Arc<dyn FileSystem>,
+        descriptor: Descriptor,
+        header: SerializationHeader,
+        options: WriterOptions,
+    ) -> Result<SstableWriter> {
+        if descriptor.version != options.version || options.version.format() != FormatType::Big {
+            return Err(Error::invalid(format!(
+                "cannot write {} as {}",
+                descriptor.version, options.version
+            )));
+        }
+        if !(options.version == Version::OA || options.version == Version::NB) {
+            return Err(Error::invalid(format!(
+                "Ilion writes versions oa and nb, not {}",
+                options.version
+            )));
+        }
+        if !options.chunk_length.is_power_of_two() || options.chunk_length > 1 << 30 {
+            return Err(Error::invalid(format!(
+                "chunk length {} is not a power of two up to 1 GiB",
+                options.chunk_length
+            )));
+        }
+        if options.column_index_size == 0 || options.min_index_interval == 0 {
+            return Err(Error::invalid(
+                "column index size and min index interval must be positive",
+            ));
+        }
+        let toc = descriptor.path(Component::Toc);
+        if fs.open_readable(&toc).is_ok() {
+            return Err(Error::invalid(format!("{} already exists", toc.display())));
+        }
+        let filter =
+            BloomFilter::for_keys(options.expected_partitions, options.bloom_filter_fp_chance)
+                .map_err(|e| Error::invalid(e.to_string()))?;
+        let data = ComponentFile::create(fs.as_ref(), descriptor.temporary_path(Component::Data))?;
+        let index =
+            ComponentFile::create(fs.as_ref(), descriptor.temporary_path(Component::Index))?;
+        let stats = StatsCollector::new(options.version, &header.clustering_types);
+        Ok(SstableWriter {
+            fs,
+            pending_chunk: Vec::with_capacity(options.chunk_length as usize),
+            descriptor,
+            header,
+            data: Some(data),
+            index: Some(index),
+            compressed: Vec::new(),
+            chunk_offsets: Vec::new(),
+            compressed_bytes: 0,
+            stream_length: 0,
+            partition_bytes: Vec::new(),
+            index_bytes: Vec::new(),
+            samples: Vec::new(),
+            partition_count: 0,
+            first_key: None,
+            last_key: None,
+            filter,
+            sketch: CardinalitySketch::new(),
+            stats,
+            options,
+            finished: false,
+        })
+    }
+
+    /// The SSTable being written.
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    /// Partitions appended so far.
+    pub fn partition_count(&self) -> usize {
+        self.partition_count
+    }
+
+    /// Uncompressed Data.db bytes so far.
+    pub fn data_length(&self) -> u64 {
+        self.stream_length
+    }
+
+    /// Appends a partition, which must sort after the previous one.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a partition out of order or one that does not
+    /// fit the header ([`DataWriter::check`]); I/O errors.
+    pub fn append(&mut self, partition: &Partition) -> Result<()> {
+        if let Some(last) = &self.last_key {
+            if self.options.partitioner.compare(last, &partition.key) != Ordering::Less {
+                return Err(Error::invalid(
+                    "partitions must be appended in partitioner order, each key once",
+                ));
+            }
+        }
+        let writer = DataWriter::new(&self.header, self.options.version);
+        writer.check(partition)?;
+        self.partition_bytes.clear();
+        let layout = writer.write_partition(partition, &mut self.partition_bytes);
+        self.index_bytes.clear();
+        write_index_entry(
+            &writer,
+            partition,
+            &layout,
+            self.stream_length,
+            self.options.column_index_size,
+            &mut self.index_bytes,
+        );
+        let index = self.index.as_mut().ok_or_else(finished_error)?;
+        if self.partition_count.is_multiple_of(self.options.min_index_interval) {
+            self.samples.push((partition.key.clone(), index.position()));
+        }
+        index.append(&self.index_bytes)?;
+        self.stats.add_partition(partition, layout.length);
+        self.filter.add(&partition.key);
+        self.sketch.offer(&partition.key);
+        if self.first_key.is_none() {
+            self.first_key = Some(partition.key.clone());
+        }
+        self.last_key = Some(partition.key.clone());
+        self.partition_count += 1;
+        self.stream_length += layout.length;
+        let bytes = std::mem::take(&mut self.partition_bytes);
+        let result = self.append_stream(&bytes);
+        self.partition_bytes = bytes;
+        result
+    }
+
+    /// Adds bytes to the data stream, compressing each whole chunk.
+    fn append_stream(&mut self, mut bytes: &[u8]) -> Result<()> {
+        let chunk_length = self.options.chunk_length as usize;
+        while !bytes.is_empty() {
+            let take = (chunk_length - self.pending_chunk.len()).min(bytes.len());
+            self.pending_chunk.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.pending_chunk.len() == chunk_length {
+                self.flush_chunk()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_chunk(&mut self) -> Result<()> {
+        let data = self.data.as_mut().ok_or_else(finished_error)?;
+        self.chunk_offsets.push(data.position());
+        self.compressed.clear();
+        let stored = compress_chunk(
+            &self.pending_chunk,
+            self.options.version,
+            &mut self.compressed,
+        );
+        self.compressed_bytes += stored as u64;
+        data.append(&self.compressed)?;
+        self.pending_chunk.clear();
+        Ok(())
+    }
+
+    /// Writes the remaining components and makes the SSTable visible.
+    /// Returns the path of its Data.db.
+    ///
+    /// # Errors
+    /// I/O errors (the temporary files are then removed);
+    /// [`Error::Invalid`] when no partition was appended (Cassandra never
+    /// writes an empty SSTable).
+    pub fn finish(mut self) -> Result<PathBuf> {
+        if self.partition_count == 0 {
+            return Err(Error::invalid("an SSTable needs at least one partition"));
+        }
+        if !self.pending_chunk.is_empty() {
+            self.flush_chunk()?;
+        }
+        let version = self.options.version;
+        let data = self.data.take().ok_or_else(finished_error)?;
+        let digest = data.finish()?;
+        self.index.take().ok_or_else(finished_error)?.finish()?;
+
+        let info = CompressionInfo {
+            compressor: "LZ4Compressor".to_string(),
+            options: Vec::new(),
+            chunk_length: self.options.chunk_length,
+            max_compressed_length: i32::MAX as u32,
+            data_length: self.stream_length,
+            chunk_offsets: std::mem::take(&mut self.chunk_offsets),
+        };
+        self.write_component(Component::CompressionInfo, &info.serialize(version))?;
+
+        let mut summary = Vec::new();
+        let first = self.first_key.as_deref().unwrap_or_default();
+        let last = self.last_key.as_deref().unwrap_or_default();
+        write_summary_of_samples(
+            &self.samples,
+            self.partition_count,
+            self.options.min_index_interval,
+            Some((first, last)),
+            &mut summary,
+        );
+        self.write_component(Component::Summary, &summary)?;
+
+        let layout = if version.has_old_bloom_filter_format() {
+            FilterLayout::Legacy
+        } else {
+            FilterLayout::Current
+        };
+        self.write_component(Component::Filter, &self.filter.serialize(layout))?;
+
+        let mut stats = self.stats.stats();
+        stats.compression_ratio = self.compressed_bytes as f64 / self.stream_length as f64;
+        stats.sstable_level = self.options.sstable_level;
+        stats.originating_host_id = self.options.originating_host_id;
+        if let (Some(first), Some(last)) = (
+            self.options.commit_log_intervals.first(),
+            self.options.commit_log_intervals.last(),
+        ) {
+            stats.commit_log_upper_bound = last.1;
+            stats.commit_log_lower_bound = Some(first.0);
+        }
+        stats.commit_log_intervals = self.options.commit_log_intervals.clone();
+        let statistics = Statistics {
+            validation: Validation {
+                partitioner: self.options.partitioner.class_name().to_string(),
+                bloom_filter_fp_chance: self.options.bloom_filter_fp_chance,
+            },
+            compaction: Compaction {
+                cardinality_sketch: self.sketch.to_bytes(),
+            },
+            stats,
+            header: self.header.clone(),
+        };
+        self.write_component(
+            Component::Statistics,
+            &serialize_statistics(&statistics, version),
+        )?;
+        self.write_component(Component::Digest, digest.to_string().as_bytes())?;
+
+        let mut toc = String::new();
+        for c in WRITTEN {
+            toc.push_str(c.name());
+            toc.push('\n');
+        }
+        self.write_component(Component::Toc, toc.as_bytes())?;
+        // TOC.txt, last in the list, is renamed after the others are
+        // durable.
+        for c in &WRITTEN[..WRITTEN.len() - 1] {
+            self.rename(*c)?;
+        }
+        self.sync_dir()?;
+        self.rename(Component::Toc)?;
+        self.sync_dir()?;
+        self.finished = true;
+        Ok(self.descriptor.path(Component::Data))
+    }
+
+    fn write_component(&self, component: Component, bytes: &[u8]) -> Result<()> {
+        let mut file =
+            ComponentFile::create(self.fs.as_ref(), self.descriptor.temporary_path(component))?;
+        file.append(bytes)?;
+        file.finish()?;
+        Ok(())
+    }
+
+    fn rename(&self, component: Component) -> Result<()> {
+        let from = self.descriptor.temporary_path(component);
+        self.fs
+            .rename(&from, &self.descriptor.path(component))
+            .map_err(|e| io_error("rename", &from, e))
+    }
+
+    fn sync_dir(&self) -> Result<()> {
+        self.fs
+            .sync_dir(&self.descriptor.dir)
+            .map_err(|e| io_error("fsync directory", &self.descriptor.dir, e))
+    }
+}
+
+fn finished_error() -> Error {
+    Error::invalid("the writer failed earlier and cannot continue")
+}
+
+impl Drop for SstableWriter {
+    /// An SSTable abandoned or failed before it was made visible leaves no
+    /// files behind (best effort; a loader also removes `tmp-` files).
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        for c in WRITTEN {
+            let _ = self.fs.remove_file(&self.descriptor.temporary_path(c));
+        }
+    }
+}
