@@ -4,7 +4,7 @@
 
 use crate::cursor::Cursor;
 use crate::error::Result;
-use crate::types::{compare_values, fixed_value_length};
+use crate::types::{compare_values, fixed_value_length, is_reversed};
 use std::cmp::Ordering;
 
 /// One clustering value: `None` for null, else the bytes (possibly empty).
@@ -148,24 +148,43 @@ impl PrefixKind {
 }
 
 /// Orders two clustering prefixes (rows or bounds) as Cassandra's
-/// `ClusteringComparator` does: value by value with the types' comparators
-/// (unsigned bytes for a type Ilion cannot compare yet, nulls as empty),
-/// then by how each kind sorts against the rows it prefixes.
+/// `ClusteringComparator` does: value by value with the types' comparators,
+/// then by how each kind sorts against the rows it prefixes. Nulls compare
+/// as empty; a type without a comparator in [`compare_values`] falls back
+/// to unsigned bytes (reversed for a descending column), so that an order
+/// is always decided — callers that must not guess check
+/// [`crate::types::has_comparator`] first.
 pub fn compare_prefixes(types: &[String], a: &ClusteringBound, b: &ClusteringBound) -> Ordering {
-    for ((x, y), t) in a.values.iter().zip(&b.values).zip(types) {
+    compare_prefix_parts(types, (a.kind, &a.values), (b.kind, &b.values))
+}
+
+/// [`compare_prefixes`] on a kind and values held apart (a row's
+/// clustering, without building a bound).
+pub fn compare_prefix_parts(
+    types: &[String],
+    a: (PrefixKind, &[ClusteringValue]),
+    b: (PrefixKind, &[ClusteringValue]),
+) -> Ordering {
+    for ((x, y), t) in a.1.iter().zip(b.1).zip(types) {
         let (x, y) = (
             x.as_deref().unwrap_or_default(),
             y.as_deref().unwrap_or_default(),
         );
-        let order = compare_values(t, x, y).unwrap_or_else(|| x.cmp(y));
+        let order = compare_values(t, x, y).unwrap_or_else(|| {
+            let order = x.cmp(y);
+            if is_reversed(t) {
+                order.reverse()
+            } else {
+                order
+            }
+        });
         if order != Ordering::Equal {
             return order;
         }
     }
-    let (sa, sb) = (a.values.len(), b.values.len());
-    match sa.cmp(&sb) {
-        Ordering::Equal => a.kind.rank().cmp(&b.kind.rank()),
-        Ordering::Less => a.kind.compared_to_clustering().cmp(&0),
-        Ordering::Greater => 0.cmp(&b.kind.compared_to_clustering()),
+    match a.1.len().cmp(&b.1.len()) {
+        Ordering::Equal => a.0.rank().cmp(&b.0.rank()),
+        Ordering::Less => a.0.compared_to_clustering().cmp(&0),
+        Ordering::Greater => 0.cmp(&b.0.compared_to_clustering()),
     }
 }

@@ -158,7 +158,10 @@ impl<'a> DataReader<'a> {
                     if static_row.is_some() || !unfiltereds.is_empty() {
                         return Err(self.cursor.corrupt_at(at, "static row out of place"));
                     }
-                    static_row = Some(row);
+                    // Cassandra writes a static row for every partition
+                    // of a table with static columns; an empty one means
+                    // none.
+                    static_row = Some(row).filter(|r| !r.is_empty());
                 }
                 Item::Unfiltered(u) => unfiltereds.push(u),
             }
@@ -185,7 +188,7 @@ impl<'a> DataReader<'a> {
         }
         let at = self.cursor.position();
         match self.next_item()? {
-            Item::Static(row) => Ok((key, deletion, Some(row))),
+            Item::Static(row) => Ok((key, deletion, Some(row).filter(|r| !r.is_empty()))),
             _ => Err(self.cursor.corrupt_at(at, "expected the static row")),
         }
     }

@@ -187,8 +187,16 @@ impl<'a> DataWriter<'a> {
         out.extend_from_slice(&(partition.key.len() as u16).to_be_bytes());
         out.extend_from_slice(&partition.key);
         self.write_deletion_time(&partition.deletion, out);
-        if let Some(row) = &partition.static_row {
-            self.write_row(row, true, 0, out);
+        if !self.header.static_columns.is_empty() {
+            // A table with static columns has a static row in every
+            // partition, empty when there is no static data.
+            let empty = Row::empty_static();
+            self.write_row(
+                partition.static_row.as_ref().unwrap_or(&empty),
+                true,
+                0,
+                out,
+            );
         }
         // The first unfiltered's "previous size" is the partition header.
         let header_length = (out.len() - start) as u64;

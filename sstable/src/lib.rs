@@ -29,6 +29,7 @@ pub mod reader;
 pub mod reconcile;
 pub mod rows;
 pub mod schema;
+pub mod slice;
 pub mod statistics;
 pub mod statistics_writer;
 pub mod stats_collector;

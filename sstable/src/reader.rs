@@ -2,7 +2,7 @@
 //! full scans and verification.
 
 use crate::bloom::{BloomFilter, FilterLayout};
-use crate::clustering::ClusteringValue;
+use crate::clustering::compare_prefixes;
 use crate::compression::{ChunkReader, CompressionInfo};
 use crate::data_reader::DataReader;
 use crate::error::{Error, Result};
@@ -10,13 +10,10 @@ use crate::index::{IndexEntry, IndexReader};
 use crate::lookup::find_index_entry;
 use crate::partitioner::Partitioner;
 use crate::rows::Partition;
-use crate::rows::Unfiltered;
 use crate::statistics::Statistics;
 use crate::summary::Summary;
-use crate::types::compare_values;
 use crate::version::Version;
 use memmap2::Mmap;
-use std::cmp::Ordering;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -34,38 +31,7 @@ pub struct SstableReader {
     index: Mmap,
 }
 
-/// A clustering range for [`SstableReader::slice`]: rows whose clustering
-/// is at or after `start` and at or before `end` (each a prefix; `None`
-/// leaves that side open).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Slice {
-    /// Inclusive start, or unbounded.
-    pub start: Option<Vec<ClusteringValue>>,
-    /// Inclusive end, or unbounded.
-    pub end: Option<Vec<ClusteringValue>>,
-}
-
-/// Orders two clustering prefixes value by value with the types'
-/// comparators; a prefix equal to the start of a longer one sorts equal to
-/// it, so that prefix bounds include everything they prefix. `None` if a
-/// type has no comparator.
-fn compare_prefixes(
-    types: &[String],
-    a: &[ClusteringValue],
-    b: &[ClusteringValue],
-) -> Option<Ordering> {
-    for ((x, y), t) in a.iter().zip(b).zip(types) {
-        let o = compare_values(
-            t,
-            x.as_deref().unwrap_or_default(),
-            y.as_deref().unwrap_or_default(),
-        )?;
-        if o != Ordering::Equal {
-            return Some(o);
-        }
-    }
-    Some(Ordering::Equal)
-}
+pub use crate::slice::Slice;
 
 /// Memory an open SSTable keeps resident (besides the mapped files, which
 /// the page cache holds).
@@ -255,77 +221,73 @@ impl SstableReader {
         Ok(stream[start..start + (to - from) as usize].to_vec())
     }
 
-    /// The rows of partition `key` whose clustering lies in `slice`, in
-    /// clustering order or reversed. A partition with a row index is read
-    /// block by block: only its header and the blocks that can hold the
-    /// slice are decompressed and decoded.
+    /// The rows and range tombstones of partition `key` within `slice`,
+    /// in clustering order or reversed (a reversed result lists the same
+    /// markers, with the same bounds, last to first). A range tombstone
+    /// that straddles an edge of the slice is cut at that edge. A partition
+    /// with a row index is read block by block: only its header and the
+    /// blocks that can hold the slice are decompressed and decoded.
     ///
     /// # Errors
-    /// Corruption; [`Error::Unsupported`] for partitions with range
-    /// tombstones (their clipping to a slice is not implemented yet) or
-    /// clustering types without a comparator.
+    /// Corruption; [`Error::Unsupported`] for clustering types Ilion cannot
+    /// order yet.
     pub fn slice(&self, key: &[u8], slice: &Slice, reverse: bool) -> Result<Option<Partition>> {
         let data_path = self.component("Data.db");
         let header = &self.statistics.header;
         let types = &header.clustering_types;
+        if !crate::slice::comparable(types) {
+            return Err(Error::Unsupported {
+                path: data_path,
+                what: format!("slices over clustering types {types:?}"),
+            });
+        }
         let Some((entry, end)) = self.locate(key)? else {
             return Ok(None);
         };
-        let unsupported = |what: &str| Error::Unsupported {
-            path: data_path.clone(),
-            what: what.to_string(),
-        };
-        let compare = |a: &[ClusteringValue], b: &[ClusteringValue]| -> Result<Ordering> {
-            compare_prefixes(types, a, b)
-                .ok_or_else(|| unsupported("slices over these clustering types"))
-        };
-        let (key_read, deletion, static_row, unfiltereds) = match &entry.row_index {
+        let (key_read, deletion, static_row, unfiltereds, open_before) = match &entry.row_index {
             None => {
                 let bytes = self.stream_range(entry.position, end)?;
                 let mut reader = DataReader::new(&bytes, header, self.version, &data_path);
                 let p = reader
                     .next_partition()?
                     .ok_or_else(|| Error::corrupt(&data_path, entry.position, "no partition"))?;
-                (p.key, p.deletion, p.static_row, p.unfiltereds)
+                (p.key, p.deletion, p.static_row, p.unfiltereds, None)
             }
             Some(row_index) => {
                 let head =
                     self.stream_range(entry.position, entry.position + row_index.header_length)?;
                 let (key_read, deletion, static_row) =
                     DataReader::new(&head, header, self.version, &data_path).partition_header()?;
-                // Blocks that may hold part of the slice.
-                let mut selected = Vec::new();
-                for (i, block) in row_index.blocks.iter().enumerate() {
-                    let before_start = match &slice.start {
-                        Some(s) => compare(&block.last.values, s)? == Ordering::Less,
-                        None => false,
-                    };
-                    let after_end = match &slice.end {
-                        Some(e) => compare(&block.first.values, e)? == Ordering::Greater,
-                        None => false,
-                    };
-                    if !before_start && !after_end {
-                        selected.push(i);
-                    }
-                }
+                // Blocks that may hold part of the slice: the first whose
+                // last name reaches the start, through the last whose first
+                // name does not pass the end.
+                let start = slice.start_bound();
+                let end = slice.end_bound();
+                let blocks = &row_index.blocks;
+                let first = blocks.partition_point(|b| {
+                    start
+                        .as_ref()
+                        .is_some_and(|s| compare_prefixes(types, &b.last, s).is_lt())
+                });
+                let last = blocks.partition_point(|b| {
+                    end.as_ref()
+                        .is_none_or(|e| !compare_prefixes(types, &b.first, e).is_gt())
+                });
                 let mut unfiltereds = Vec::new();
-                if let (Some(&a), Some(&b)) = (selected.first(), selected.last()) {
-                    let blocks = &row_index.blocks;
-                    if blocks[a.saturating_sub(1)..=b]
-                        .iter()
-                        .any(|blk| blk.end_open_marker.is_some())
-                    {
-                        return Err(unsupported("slices across range tombstones"));
-                    }
-                    let from = entry.position + blocks[a].offset;
-                    let to = entry.position + blocks[b].offset + blocks[b].width;
+                let open_before = first
+                    .checked_sub(1)
+                    .and_then(|i| blocks.get(i))
+                    .and_then(|b| b.end_open_marker);
+                if first < last {
+                    let from = entry.position + blocks[first].offset;
+                    let to = entry.position + blocks[last - 1].offset + blocks[last - 1].width;
                     let bytes = self.stream_range(from, to)?;
                     let mut reader = DataReader::new(&bytes, header, self.version, &data_path);
                     while let Some(u) = reader.next_unfiltered()? {
                         unfiltereds.push(u);
                     }
                 }
-                (key_read, deletion, static_row, unfiltereds)
+                (key_read, deletion, static_row, unfiltereds, open_before)
             }
         };
         if key_read != key {
@@ -335,31 +297,15 @@ impl SstableReader {
                 "the index points at a different partition",
             ));
         }
-        let mut rows = Vec::new();
-        for u in unfiltereds {
-            let Unfiltered::Row(row) = u else {
-                return Err(unsupported("slices across range tombstones"));
-            };
-            let after_start = match &slice.start {
-                Some(s) => compare(&row.clustering, s)? != Ordering::Less,
-                None => true,
-            };
-            let before_end = match &slice.end {
-                Some(e) => compare(&row.clustering, e)? != Ordering::Greater,
-                None => true,
-            };
-            if after_start && before_end {
-                rows.push(Unfiltered::Row(row));
-            }
-        }
+        let mut unfiltereds = crate::slice::clip(types, unfiltereds, open_before, slice);
         if reverse {
-            rows.reverse();
+            unfiltereds.reverse();
         }
         Ok(Some(Partition {
             key: key_read,
             deletion,
             static_row,
-            unfiltereds: rows,
+            unfiltereds,
         }))
     }
 

@@ -40,6 +40,24 @@ pub struct Row {
     pub columns: Vec<ColumnData>,
 }
 
+impl Row {
+    /// A row with no clustering and nothing in it: what Data.db holds as
+    /// the static row of a partition without static data.
+    pub fn empty_static() -> Row {
+        Row {
+            clustering: Vec::new(),
+            liveness: None,
+            deletion: None,
+            columns: Vec::new(),
+        }
+    }
+
+    /// Whether the row holds no liveness, deletion or column.
+    pub fn is_empty(&self) -> bool {
+        self.liveness.is_none() && self.deletion.is_none() && self.columns.is_empty()
+    }
+}
+
 /// The data of one column in a row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnData {

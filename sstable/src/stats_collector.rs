@@ -47,10 +47,6 @@ impl EstimatedHistogram {
     }
 }
 
-fn is_empty(row: &Row) -> bool {
-    row.columns.is_empty() && row.liveness.is_none() && row.deletion.is_none()
-}
-
 /// Statistics of the partitions written so far.
 #[derive(Debug, Clone)]
 pub struct StatsCollector {
@@ -243,7 +239,7 @@ impl StatsCollector {
         }
         self.deletion(&partition.deletion);
         let mut cells = 0;
-        if let Some(row) = partition.static_row.as_ref().filter(|r| !is_empty(r)) {
+        if let Some(row) = partition.static_row.as_ref().filter(|r| !r.is_empty()) {
             // A static row with data counts as a row, as Cassandra counts it.
             self.total_rows += 1;
             cells += self.row(row);

@@ -136,6 +136,32 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
     }
 }
 
+/// The types [`compare_values`] orders (directly or reversed).
+const COMPARABLE: [&str; 17] = [
+    "BytesType",
+    "UTF8Type",
+    "AsciiType",
+    "InetAddressType",
+    "BooleanType",
+    "Int32Type",
+    "LongType",
+    "ShortType",
+    "ByteType",
+    "TimestampType",
+    "DateType",
+    "TimeType",
+    "CounterColumnType",
+    "SimpleDateType",
+    "FloatType",
+    "DoubleType",
+    "IntegerType",
+];
+
+/// Whether [`compare_values`] orders values of this type.
+pub fn has_comparator(type_string: &str) -> bool {
+    COMPARABLE.contains(&class_name(unreversed(type_string)))
+}
+
 /// Java's `Double.compare`: NaN above everything (all NaNs equal), −0.0
 /// below 0.0.
 fn java_double_order(a: f64, b: f64) -> Ordering {

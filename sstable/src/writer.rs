@@ -308,7 +308,10 @@ impl SstableWriter {
             &mut self.index_bytes,
         );
         let index = self.index.as_mut().ok_or_else(finished_error)?;
-        if self.partition_count.is_multiple_of(self.options.min_index_interval) {
+        if self
+            .partition_count
+            .is_multiple_of(self.options.min_index_interval)
+        {
             self.samples.push((partition.key.clone(), index.position()));
         }
         index.append(&self.index_bytes)?;
