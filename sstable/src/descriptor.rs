@@ -26,6 +26,9 @@ pub enum Component {
     Digest,
     /// Table of contents: `TOC.txt`.
     Toc,
+    /// Ilion's checksums of the other components: `IlionChecksums.txt`
+    /// (see [`crate::checksums`]).
+    IlionChecksums,
 }
 
 impl Component {
@@ -41,6 +44,7 @@ impl Component {
             Component::Statistics => "Statistics.db",
             Component::Digest => "Digest.crc32",
             Component::Toc => "TOC.txt",
+            Component::IlionChecksums => "IlionChecksums.txt",
         }
     }
 }

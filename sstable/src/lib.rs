@@ -12,6 +12,7 @@
 
 pub mod bloom;
 pub mod cardinality;
+pub mod checksums;
 pub mod clustering;
 mod column_subset;
 pub mod compression;

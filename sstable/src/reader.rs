@@ -2,9 +2,11 @@
 //! full scans and verification.
 
 use crate::bloom::{BloomFilter, FilterLayout};
+use crate::checksums::Checksums;
 use crate::clustering::compare_prefixes;
 use crate::compression::{ChunkReader, CompressionInfo};
 use crate::data_reader::DataReader;
+use crate::descriptor::{Component, Descriptor};
 use crate::error::{Error, Result};
 use crate::index::{IndexEntry, IndexReader};
 use crate::lookup::find_index_entry;
@@ -20,7 +22,8 @@ use std::path::{Path, PathBuf};
 /// One SSTable, opened from its `*-Data.db` path.
 #[derive(Debug)]
 pub struct SstableReader {
-    prefix: PathBuf,
+    descriptor: Descriptor,
+    checksums: Checksums,
     version: Version,
     statistics: Statistics,
     partitioner: Partitioner,
@@ -76,51 +79,61 @@ impl SstableReader {
     /// I/O errors, corruption of any component (named with its offset),
     /// an unknown version, partitioner or compressor.
     pub fn open(data_path: &Path) -> Result<SstableReader> {
-        let name = data_path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix("-Data.db"))
-            .ok_or_else(|| Error::Unsupported {
-                path: data_path.to_path_buf(),
-                what: "a Data.db file name".into(),
-            })?;
-        let mut parts = name.split('-');
-        let (letters, format) = (
-            parts.next().unwrap_or_default(),
-            parts.nth(1).unwrap_or_default(),
-        );
-        let version = Version::parse(letters, format)
-            .filter(|v| v.format() == crate::version::FormatType::Big)
-            .ok_or_else(|| Error::Unsupported {
-                path: data_path.to_path_buf(),
-                what: format!("SSTable version {letters}-{format}"),
-            })?;
-        let prefix = data_path.with_file_name(name);
-        let component = |c: &str| PathBuf::from(format!("{}-{c}", prefix.display()));
-        let stats_path = component("Statistics.db");
-        let statistics = Statistics::parse(&read(&stats_path)?, version, &stats_path)?;
+        let descriptor = Descriptor::from_path(data_path)?;
+        let version = descriptor.version;
+        let path = |c: Component| descriptor.path(c);
+        // Ilion's own SSTables carry checksums of every component; files
+        // Cassandra wrote do not, and get the format's own checks only.
+        let sidecar_path = path(Component::IlionChecksums);
+        let checksums = match std::fs::read(&sidecar_path) {
+            Ok(bytes) => Checksums::parse(&bytes, &sidecar_path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Checksums::new(),
+            Err(e) => {
+                return Err(Error::Io {
+                    op: "read",
+                    path: sidecar_path,
+                    source: e,
+                })
+            }
+        };
+        let checked = |c: Component| -> Result<Vec<u8>> {
+            let p = path(c);
+            let bytes = read(&p)?;
+            checksums.check(c, &bytes, &p)?;
+            Ok(bytes)
+        };
+        if checksums.get(Component::Toc).is_some() {
+            checked(Component::Toc)?;
+        }
+        let stats_path = path(Component::Statistics);
+        let statistics = Statistics::parse(&checked(Component::Statistics)?, version, &stats_path)?;
         let partitioner = Partitioner::from_class_name(&statistics.validation.partitioner)
             .ok_or_else(|| Error::Unsupported {
                 path: stats_path.clone(),
                 what: format!("partitioner {}", statistics.validation.partitioner),
             })?;
-        let info_path = component("CompressionInfo.db");
-        let compression = CompressionInfo::parse(&read(&info_path)?, version, &info_path)?;
+        let info_path = path(Component::CompressionInfo);
+        let compression =
+            CompressionInfo::parse(&checked(Component::CompressionInfo)?, version, &info_path)?;
         let layout = if version.has_old_bloom_filter_format() {
             FilterLayout::Legacy
         } else {
             FilterLayout::Current
         };
-        let filter_path = component("Filter.db");
-        let filter = BloomFilter::deserialize(&read(&filter_path)?, layout)
+        let filter_path = path(Component::Filter);
+        let filter = BloomFilter::deserialize(&checked(Component::Filter)?, layout)
             .map_err(|e| Error::corrupt(&filter_path, 0, e.to_string()))?;
-        let summary_path = component("Summary.db");
-        let summary = Summary::parse(&read(&summary_path)?, &summary_path)?;
+        let summary_path = path(Component::Summary);
+        let summary = Summary::parse(&checked(Component::Summary)?, &summary_path)?;
         let data = map(data_path)?;
+        checksums.check_length(Component::Data, data.len() as u64, data_path)?;
         ChunkReader::new(&compression, &data, data_path)?;
-        let index = map(&component("Index.db"))?;
+        let index_path = path(Component::Index);
+        let index = map(&index_path)?;
+        checksums.check(Component::Index, &index, &index_path)?;
         Ok(SstableReader {
-            prefix,
+            descriptor,
+            checksums,
             version,
             statistics,
             partitioner,
@@ -132,8 +145,8 @@ impl SstableReader {
         })
     }
 
-    fn component(&self, name: &str) -> PathBuf {
-        PathBuf::from(format!("{}-{name}", self.prefix.display()))
+    fn component(&self, component: Component) -> PathBuf {
+        self.descriptor.path(component)
     }
 
     /// The format version.
@@ -155,7 +168,7 @@ impl SstableReader {
         let Some((entry, end)) = self.locate(key)? else {
             return Ok(None);
         };
-        let data_path = self.component("Data.db");
+        let data_path = self.component(Component::Data);
         let bytes = self.stream_range(entry.position, end)?;
         let mut reader = DataReader::new(&bytes, &self.statistics.header, self.version, &data_path);
         let partition = reader.next_partition()?;
@@ -172,7 +185,7 @@ impl SstableReader {
     /// The index entry of `key` and where its partition ends in the data
     /// stream, or `None` when the SSTable does not hold it.
     fn locate(&self, key: &[u8]) -> Result<Option<(IndexEntry, u64)>> {
-        let index_path = self.component("Index.db");
+        let index_path = self.component(Component::Index);
         let types = &self.statistics.header.clustering_types;
         let mut index = IndexReader::new(&self.index, self.version, types, &index_path);
         let Some(entry) = find_index_entry(
@@ -203,7 +216,7 @@ impl SstableReader {
     /// of every chunk read.
     fn stream_range(&self, from: u64, to: u64) -> Result<Vec<u8>> {
         let chunk = u64::from(self.compression.chunk_length);
-        let data_path = self.component("Data.db");
+        let data_path = self.component(Component::Data);
         if to <= from || to > self.compression.data_length {
             return Err(Error::corrupt(
                 &data_path,
@@ -232,7 +245,7 @@ impl SstableReader {
     /// Corruption; [`Error::Unsupported`] for clustering types Ilion cannot
     /// order yet.
     pub fn slice(&self, key: &[u8], slice: &Slice, reverse: bool) -> Result<Option<Partition>> {
-        let data_path = self.component("Data.db");
+        let data_path = self.component(Component::Data);
         let header = &self.statistics.header;
         let types = &header.clustering_types;
         if !crate::slice::comparable(types) {
@@ -315,7 +328,7 @@ impl SstableReader {
     /// # Errors
     /// The first corruption met.
     pub fn scan(&self) -> Result<Vec<Partition>> {
-        let data_path = self.component("Data.db");
+        let data_path = self.component(Component::Data);
         let stream = ChunkReader::new(&self.compression, &self.data, &data_path)?.read_all()?;
         let mut reader =
             DataReader::new(&stream, &self.statistics.header, self.version, &data_path);
@@ -332,13 +345,14 @@ impl SstableReader {
     /// # Errors
     /// The first mismatch, naming the file and offset.
     pub fn verify(&self) -> Result<()> {
-        let digest_path = self.component("Digest.crc32");
+        let digest_path = self.component(Component::Digest);
         let text = read(&digest_path)?;
+        self.checksums.check(Component::Digest, &text, &digest_path)?;
         let expected: u32 = std::str::from_utf8(&text)
             .ok()
             .and_then(|t| t.trim().parse().ok())
             .ok_or_else(|| Error::corrupt(&digest_path, 0, "not a decimal CRC32"))?;
-        let data_path = self.component("Data.db");
+        let data_path = self.component(Component::Data);
         if crc32fast::hash(&self.data) != expected {
             return Err(Error::corrupt(
                 &data_path,

@@ -12,6 +12,7 @@
 
 use crate::bloom::{BloomFilter, FilterLayout};
 use crate::cardinality::CardinalitySketch;
+use crate::checksums::Checksums;
 use crate::compression::{compress_chunk, CompressionInfo};
 use crate::data_writer::DataWriter;
 use crate::descriptor::{Component, Descriptor};
@@ -34,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The components the writer produces, TOC.txt last.
-const WRITTEN: [Component; 8] = [
+const WRITTEN: [Component; 9] = [
     Component::Data,
     Component::CompressionInfo,
     Component::Index,
@@ -42,6 +43,7 @@ const WRITTEN: [Component; 8] = [
     Component::Filter,
     Component::Statistics,
     Component::Digest,
+    Component::IlionChecksums,
     Component::Toc,
 ];
 
@@ -147,13 +149,13 @@ impl ComponentFile {
         Ok(())
     }
 
-    /// Flushes and fsyncs; returns the CRC32 of the whole file.
-    fn finish(mut self) -> Result<u32> {
+    /// Flushes and fsyncs; returns the file's length and CRC32.
+    fn finish(mut self) -> Result<(u64, u32)> {
         self.flush()?;
         self.file
             .sync()
             .map_err(|e| io_error("fsync", &self.path, e))?;
-        Ok(self.crc.finalize())
+        Ok((self.written, self.crc.finalize()))
     }
 }
 
@@ -374,9 +376,12 @@ impl SstableWriter {
             self.flush_chunk()?;
         }
         let version = self.options.version;
+        let mut checksums = Checksums::new();
         let data = self.data.take().ok_or_else(finished_error)?;
-        let digest = data.finish()?;
-        self.index.take().ok_or_else(finished_error)?.finish()?;
+        let (data_length, digest) = data.finish()?;
+        checksums.add(Component::Data, data_length, digest);
+        let (index_length, index_crc) = self.index.take().ok_or_else(finished_error)?.finish()?;
+        checksums.add(Component::Index, index_length, index_crc);
 
         let info = CompressionInfo {
             compressor: "LZ4Compressor".to_string(),
@@ -386,7 +391,11 @@ impl SstableWriter {
             data_length: self.stream_length,
             chunk_offsets: std::mem::take(&mut self.chunk_offsets),
         };
-        self.write_component(Component::CompressionInfo, &info.serialize(version))?;
+        self.write_component(
+            Component::CompressionInfo,
+            &info.serialize(version),
+            &mut checksums,
+        )?;
 
         let mut summary = Vec::new();
         let first = self.first_key.as_deref().unwrap_or_default();
@@ -398,14 +407,18 @@ impl SstableWriter {
             Some((first, last)),
             &mut summary,
         );
-        self.write_component(Component::Summary, &summary)?;
+        self.write_component(Component::Summary, &summary, &mut checksums)?;
 
         let layout = if version.has_old_bloom_filter_format() {
             FilterLayout::Legacy
         } else {
             FilterLayout::Current
         };
-        self.write_component(Component::Filter, &self.filter.serialize(layout))?;
+        self.write_component(
+            Component::Filter,
+            &self.filter.serialize(layout),
+            &mut checksums,
+        )?;
 
         let mut stats = self.stats.stats();
         stats.compression_ratio = self.compressed_bytes as f64 / self.stream_length as f64;
@@ -433,15 +446,22 @@ impl SstableWriter {
         self.write_component(
             Component::Statistics,
             &serialize_statistics(&statistics, version),
+            &mut checksums,
         )?;
-        self.write_component(Component::Digest, digest.to_string().as_bytes())?;
+        self.write_component(
+            Component::Digest,
+            digest.to_string().as_bytes(),
+            &mut checksums,
+        )?;
 
         let mut toc = String::new();
-        for c in WRITTEN {
+        for c in WRITTEN.iter().filter(|c| **c != Component::IlionChecksums) {
             toc.push_str(c.name());
             toc.push('\n');
         }
-        self.write_component(Component::Toc, toc.as_bytes())?;
+        self.write_component(Component::Toc, toc.as_bytes(), &mut checksums)?;
+        let sidecar = checksums.serialize();
+        self.write_component(Component::IlionChecksums, &sidecar, &mut checksums)?;
         // TOC.txt, last in the list, is renamed after the others are
         // durable.
         for c in &WRITTEN[..WRITTEN.len() - 1] {
@@ -454,11 +474,18 @@ impl SstableWriter {
         Ok(self.descriptor.path(Component::Data))
     }
 
-    fn write_component(&self, component: Component, bytes: &[u8]) -> Result<()> {
+    /// Writes and fsyncs a whole component, recording its checksum.
+    fn write_component(
+        &self,
+        component: Component,
+        bytes: &[u8],
+        checksums: &mut Checksums,
+    ) -> Result<()> {
         let mut file =
             ComponentFile::create(self.fs.as_ref(), self.descriptor.temporary_path(component))?;
         file.append(bytes)?;
-        file.finish()?;
+        let (length, crc) = file.finish()?;
+        checksums.add(component, length, crc);
         Ok(())
     }
 
