@@ -207,8 +207,14 @@ impl BloomFilter {
         self.words.len() as u64 * 64
     }
 
-    fn indexes(&self, key: &[u8]) -> impl Iterator<Item = u64> {
-        let (h1, h2) = hash3_x64_128(key, 0);
+    /// The hash a filter probes with: Cassandra's Murmur3 x64 128 of the
+    /// key with seed 0, whose first half is also the key's Murmur3 token,
+    /// so one computation serves both.
+    pub fn hash(key: &[u8]) -> (u64, u64) {
+        hash3_x64_128(key, 0)
+    }
+
+    fn indexes(&self, (h1, h2): (u64, u64)) -> impl Iterator<Item = u64> {
         let max = self.bit_count() as i64;
         let mut base = h2 as i64;
         (0..self.hash_count).map(move |_| {
@@ -220,15 +226,28 @@ impl BloomFilter {
 
     /// Adds a partition key.
     pub fn add(&mut self, key: &[u8]) {
-        let indexes: Vec<u64> = self.indexes(key).collect();
-        for i in indexes {
+        self.add_hash(Self::hash(key));
+    }
+
+    /// Adds a key by its [`BloomFilter::hash`].
+    pub fn add_hash(&mut self, hash: (u64, u64)) {
+        let bits = self.bit_count() as i64;
+        let mut base = hash.1 as i64;
+        for _ in 0..self.hash_count {
+            let i = (base % bits).unsigned_abs();
             self.words[(i / 64) as usize] |= 1 << (i % 64);
+            base = base.wrapping_add(hash.0 as i64);
         }
     }
 
     /// Whether the key may have been added (false: certainly not).
     pub fn may_contain(&self, key: &[u8]) -> bool {
-        self.indexes(key)
+        self.may_contain_hash(Self::hash(key))
+    }
+
+    /// [`BloomFilter::may_contain`] by the key's [`BloomFilter::hash`].
+    pub fn may_contain_hash(&self, hash: (u64, u64)) -> bool {
+        self.indexes(hash)
             .all(|i| self.words[(i / 64) as usize] & (1 << (i % 64)) != 0)
     }
 

@@ -11,7 +11,7 @@
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::version::Version;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The largest chunk Cassandra allows: chunk lengths are powers of two and
 /// bounded so a chunk offset fits in memory twice over.
@@ -121,7 +121,7 @@ impl CompressionInfo {
 pub struct ChunkReader<'a> {
     info: &'a CompressionInfo,
     data: &'a [u8],
-    path: PathBuf,
+    path: &'a Path,
 }
 
 impl<'a> ChunkReader<'a> {
@@ -129,7 +129,7 @@ impl<'a> ChunkReader<'a> {
     ///
     /// # Errors
     /// An unsupported compressor, or chunk offsets beyond the file.
-    pub fn new(info: &'a CompressionInfo, data: &'a [u8], path: &Path) -> Result<Self> {
+    pub fn new(info: &'a CompressionInfo, data: &'a [u8], path: &'a Path) -> Result<Self> {
         let simple_name = info.compressor.rsplit('.').next().unwrap_or_default();
         if simple_name != "LZ4Compressor" {
             return Err(Error::Unsupported {
@@ -146,11 +146,7 @@ impl<'a> ChunkReader<'a> {
                 ));
             }
         }
-        Ok(ChunkReader {
-            info,
-            data,
-            path: path.to_path_buf(),
-        })
+        Ok(ChunkReader { info, data, path })
     }
 
     /// Number of chunks.
@@ -171,7 +167,7 @@ impl<'a> ChunkReader<'a> {
             .get(index + 1)
             .copied()
             .unwrap_or(self.data.len() as u64);
-        let corrupt = |reason: String| Error::corrupt(&self.path, start, reason);
+        let corrupt = |reason: String| Error::corrupt(self.path, start, reason);
         if end < start + 4 || end > self.data.len() as u64 {
             return Err(corrupt(format!(
                 "chunk {index} ends at {end}, outside the file"

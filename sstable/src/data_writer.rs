@@ -9,7 +9,7 @@ use crate::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
 use crate::statistics::{HeaderColumn, SerializationHeader};
 use crate::types::{cell_value_type, fixed_value_length, is_multi_cell};
 use crate::version::Version;
-use crate::vint::{unsigned_vint_size, write_unsigned_vint};
+use crate::vint::{encode_unsigned_vint, write_unsigned_vint};
 
 /// Where the parts of one written partition lie, relative to its start:
 /// what Index.db's row index is built from.
@@ -24,10 +24,18 @@ pub struct PartitionLayout {
 }
 
 /// Encodes partitions against one serialization header.
-#[derive(Debug)]
-pub struct DataWriter<'a> {
-    header: &'a SerializationHeader,
+#[derive(Debug, Clone)]
+pub struct DataWriter {
+    header: SerializationHeader,
     version: Version,
+    /// The fixed value length of each clustering, static and regular
+    /// column's type (`None`: written with a length), worked out once.
+    clustering_fixed: Vec<Option<usize>>,
+    static_fixed: Vec<Option<usize>>,
+    regular_fixed: Vec<Option<usize>>,
+    /// Whether each static and regular column holds several cells.
+    static_multi_cell: Vec<bool>,
+    regular_multi_cell: Vec<bool>,
 }
 
 fn write_vint32(value: i32, out: &mut Vec<u8>) {
@@ -35,10 +43,34 @@ fn write_vint32(value: i32, out: &mut Vec<u8>) {
     write_unsigned_vint(i64::from(value) as u64, out);
 }
 
-impl<'a> DataWriter<'a> {
+impl DataWriter {
     /// A writer for rows encoded against `header` in `version`.
-    pub fn new(header: &'a SerializationHeader, version: Version) -> Self {
-        DataWriter { header, version }
+    pub fn new(header: &SerializationHeader, version: Version) -> Self {
+        let fixed = |types: &mut dyn Iterator<Item = &String>| -> Vec<Option<usize>> {
+            types.map(|t| fixed_value_length(t)).collect()
+        };
+        DataWriter {
+            clustering_fixed: fixed(&mut header.clustering_types.iter()),
+            static_fixed: fixed(&mut header.static_columns.iter().map(|c| &c.type_string)),
+            regular_fixed: fixed(&mut header.regular_columns.iter().map(|c| &c.type_string)),
+            static_multi_cell: header
+                .static_columns
+                .iter()
+                .map(|c| is_multi_cell(&c.type_string))
+                .collect(),
+            regular_multi_cell: header
+                .regular_columns
+                .iter()
+                .map(|c| is_multi_cell(&c.type_string))
+                .collect(),
+            header: header.clone(),
+            version,
+        }
+    }
+
+    /// The serialization header rows are encoded against.
+    pub fn header(&self) -> &SerializationHeader {
+        &self.header
     }
 
     /// Checks that `partition` fits the header and the format's limits, so
@@ -68,7 +100,12 @@ impl<'a> DataWriter<'a> {
             if !row.clustering.is_empty() {
                 return Err(Error::invalid("a static row with clustering values"));
             }
-            self.check_columns(row, &self.header.static_columns)?;
+            self.check_columns(
+                row,
+                &self.header.static_columns,
+                &self.static_fixed,
+                &self.static_multi_cell,
+            )?;
         }
         for unfiltered in &partition.unfiltereds {
             match unfiltered {
@@ -80,8 +117,13 @@ impl<'a> DataWriter<'a> {
                             types.len()
                         )));
                     }
-                    check_clustering_values(types, &row.clustering)?;
-                    self.check_columns(row, &self.header.regular_columns)?;
+                    check_clustering_values(types, &self.clustering_fixed, &row.clustering)?;
+                    self.check_columns(
+                        row,
+                        &self.header.regular_columns,
+                        &self.regular_fixed,
+                        &self.regular_multi_cell,
+                    )?;
                 }
                 Unfiltered::Marker(marker) => {
                     let bound = &marker.bound;
@@ -92,7 +134,7 @@ impl<'a> DataWriter<'a> {
                             types.len()
                         )));
                     }
-                    check_clustering_values(types, &bound.values)?;
+                    check_clustering_values(types, &self.clustering_fixed, &bound.values)?;
                     let (opens, closes) = match bound.kind {
                         PrefixKind::Clustering | PrefixKind::StaticClustering => {
                             return Err(Error::invalid("a range tombstone marker with a row kind"))
@@ -123,7 +165,13 @@ impl<'a> DataWriter<'a> {
         Ok(())
     }
 
-    fn check_columns(&self, row: &Row, columns: &[HeaderColumn]) -> Result<()> {
+    fn check_columns(
+        &self,
+        row: &Row,
+        columns: &[HeaderColumn],
+        fixed: &[Option<usize>],
+        multi_cell: &[bool],
+    ) -> Result<()> {
         let mut previous = None;
         for data in &row.columns {
             let index = column_index(data);
@@ -137,7 +185,7 @@ impl<'a> DataWriter<'a> {
                 return Err(Error::invalid("columns of a row out of header order"));
             }
             previous = Some(index);
-            let multi_cell = is_multi_cell(&column.type_string);
+            let multi_cell = multi_cell[index];
             let cells = match data {
                 ColumnData::Simple { cell, .. } if !multi_cell => std::slice::from_ref(cell),
                 ColumnData::Complex { cells, .. } if multi_cell => cells.as_slice(),
@@ -166,13 +214,14 @@ impl<'a> DataWriter<'a> {
                         "cell paths belong to multi-cell columns only",
                     ));
                 }
-                let path = cell.path.as_deref().unwrap_or_default();
-                let value_type = if multi_cell {
-                    cell_value_type(&column.type_string, path).unwrap_or(&column.type_string)
+                if multi_cell {
+                    let path = cell.path.as_deref().unwrap_or_default();
+                    let value_type =
+                        cell_value_type(&column.type_string, path).unwrap_or(&column.type_string);
+                    check_fixed_length(value_type, fixed_value_length(value_type), &cell.value)?;
                 } else {
-                    &column.type_string
-                };
-                check_fixed_length(value_type, &cell.value)?;
+                    check_fixed_length(&column.type_string, fixed[index], &cell.value)?;
+                }
             }
         }
         Ok(())
@@ -183,6 +232,23 @@ impl<'a> DataWriter<'a> {
     /// The partition must fit the header ([`DataWriter::check`]); the
     /// result is then what Cassandra writes.
     pub fn write_partition(&self, partition: &Partition, out: &mut Vec<u8>) -> PartitionLayout {
+        let mut layout = PartitionLayout {
+            header_length: 0,
+            unfiltereds: Vec::with_capacity(partition.unfiltereds.len()),
+            length: 0,
+        };
+        self.write_partition_into(partition, out, &mut layout);
+        layout
+    }
+
+    /// [`DataWriter::write_partition`] into a layout whose buffer is
+    /// reused from one partition to the next.
+    pub fn write_partition_into(
+        &self,
+        partition: &Partition,
+        out: &mut Vec<u8>,
+        layout: &mut PartitionLayout,
+    ) {
         let start = out.len();
         out.extend_from_slice(&(partition.key.len() as u16).to_be_bytes());
         out.extend_from_slice(&partition.key);
@@ -201,7 +267,7 @@ impl<'a> DataWriter<'a> {
         // The first unfiltered's "previous size" is the partition header.
         let header_length = (out.len() - start) as u64;
         let mut previous = header_length;
-        let mut spans = Vec::with_capacity(partition.unfiltereds.len());
+        layout.unfiltereds.clear();
         for unfiltered in &partition.unfiltereds {
             let at = out.len();
             match unfiltered {
@@ -209,14 +275,13 @@ impl<'a> DataWriter<'a> {
                 Unfiltered::Marker(marker) => self.write_marker(marker, previous, out),
             }
             previous = (out.len() - at) as u64;
-            spans.push(((at - start) as u64, (out.len() - start) as u64));
+            layout
+                .unfiltereds
+                .push(((at - start) as u64, (out.len() - start) as u64));
         }
         out.push(0x01);
-        PartitionLayout {
-            header_length,
-            unfiltereds: spans,
-            length: (out.len() - start) as u64,
-        }
+        layout.header_length = header_length;
+        layout.length = (out.len() - start) as u64;
     }
 
     /// A DeletionTime in the version's encoding (partition headers and
@@ -261,20 +326,23 @@ impl<'a> DataWriter<'a> {
         self.local_deletion_time(deletion.local_deletion_time, out);
     }
 
-    /// Writes `body` preceded by its size (which counts the
-    /// previous-size vint too) and the previous unfiltered's size.
-    fn sized(body: &[u8], previous: u64, out: &mut Vec<u8>) {
-        let prev_len = unsigned_vint_size(previous) as u64;
-        write_unsigned_vint(body.len() as u64 + prev_len, out);
-        write_unsigned_vint(previous, out);
-        out.extend_from_slice(body);
+    /// Puts before the body written at `out[body_start..]` its size
+    /// (which counts the previous-size vint too) and the previous
+    /// unfiltered's size. The body is written in place and moved once, by a
+    /// few bytes, rather than built in a buffer of its own.
+    fn insert_size(out: &mut Vec<u8>, body_start: usize, previous: u64) {
+        let body_len = (out.len() - body_start) as u64;
+        let (prev, prev_len) = encode_unsigned_vint(previous);
+        let (size, size_len) = encode_unsigned_vint(body_len + prev_len as u64);
+        let prefix = size[..size_len].iter().chain(&prev[..prev_len]).copied();
+        out.splice(body_start..body_start, prefix);
     }
 
     fn write_row(&self, row: &Row, is_static: bool, previous: u64, out: &mut Vec<u8>) {
-        let columns = if is_static {
-            &self.header.static_columns
+        let (columns, fixed) = if is_static {
+            (&self.header.static_columns, &self.static_fixed)
         } else {
-            &self.header.regular_columns
+            (&self.header.regular_columns, &self.regular_fixed)
         };
         let has_complex_deletion = row
             .columns
@@ -306,30 +374,27 @@ impl<'a> DataWriter<'a> {
         } else {
             self.write_clustering_values(&row.clustering, out);
         }
-        let mut body = Vec::new();
+        let body_start = out.len();
+        let body = out;
         if let Some(liveness) = row.liveness {
-            self.timestamp(liveness.timestamp, &mut body);
+            self.timestamp(liveness.timestamp, body);
             if let Some((ttl, expiry)) = liveness.expiry {
-                self.ttl(ttl, &mut body);
-                self.local_deletion_time(expiry, &mut body);
+                self.ttl(ttl, body);
+                self.local_deletion_time(expiry, body);
             }
         }
         if let Some(deletion) = &row.deletion {
-            self.delta_deletion(deletion, &mut body);
+            self.delta_deletion(deletion, body);
         }
         if !has_all_columns {
             let present: Vec<usize> = row.columns.iter().map(column_index).collect();
-            crate::column_subset::write_subset(&present, columns.len(), &mut body);
+            crate::column_subset::write_subset(&present, columns.len(), body);
         }
         for data in &row.columns {
             match data {
-                ColumnData::Simple { column, cell } => self.write_cell(
-                    cell,
-                    &columns[*column].type_string,
-                    false,
-                    row.liveness,
-                    &mut body,
-                ),
+                ColumnData::Simple { column, cell } => {
+                    self.write_cell(cell, fixed[*column], None, row.liveness, body)
+                }
                 ColumnData::Complex {
                     column,
                     deletion,
@@ -350,29 +415,34 @@ impl<'a> DataWriter<'a> {
                         } else {
                             *deletion
                         };
-                        self.delta_deletion(&deletion, &mut body);
+                        self.delta_deletion(&deletion, body);
                     }
-                    write_vint32(cells.len() as i32, &mut body);
+                    write_vint32(cells.len() as i32, body);
                     for cell in cells {
+                        let path = cell.path.as_deref().unwrap_or_default();
+                        let column_type = &columns[*column].type_string;
+                        let value_type = cell_value_type(column_type, path).unwrap_or(column_type);
                         self.write_cell(
                             cell,
-                            &columns[*column].type_string,
-                            true,
+                            fixed_value_length(value_type),
+                            Some(path),
                             row.liveness,
-                            &mut body,
+                            body,
                         );
                     }
                 }
             }
         }
-        Self::sized(&body, previous, out);
+        Self::insert_size(body, body_start, previous);
     }
 
+    /// A cell whose value has `fixed` length if any, with its `path` in a
+    /// complex column.
     fn write_cell(
         &self,
         cell: &Cell,
-        type_string: &str,
-        in_complex: bool,
+        fixed: Option<usize>,
+        path: Option<&[u8]>,
         row: Option<LivenessInfo>,
         out: &mut Vec<u8>,
     ) {
@@ -426,31 +496,28 @@ impl<'a> DataWriter<'a> {
                 CellKind::Live => {}
             }
         }
-        let mut value_type = type_string;
-        if in_complex {
-            let path = cell.path.as_deref().unwrap_or_default();
+        if let Some(path) = path {
             write_unsigned_vint(path.len() as u64, out);
             out.extend_from_slice(path);
-            value_type = cell_value_type(type_string, path).unwrap_or(type_string);
         }
         if !cell.value.is_empty() {
-            write_value(value_type, &cell.value, out);
+            write_value(fixed, &cell.value, out);
         }
     }
 
     fn write_marker(&self, marker: &Marker, previous: u64, out: &mut Vec<u8>) {
         out.push(0x02);
         self.write_bound(&marker.bound, out);
-        let mut body = Vec::new();
+        let body_start = out.len();
         match (marker.end_deletion, marker.start_deletion) {
             (Some(end), Some(start)) => {
-                self.delta_deletion(&end, &mut body);
-                self.delta_deletion(&start, &mut body);
+                self.delta_deletion(&end, out);
+                self.delta_deletion(&start, out);
             }
-            (Some(only), None) | (None, Some(only)) => self.delta_deletion(&only, &mut body),
+            (Some(only), None) | (None, Some(only)) => self.delta_deletion(&only, out),
             (None, None) => {}
         }
-        Self::sized(&body, previous, out);
+        Self::insert_size(out, body_start, previous);
     }
 
     /// A bound: kind byte, u16 size, value blocks.
@@ -461,7 +528,7 @@ impl<'a> DataWriter<'a> {
     /// Clustering values in blocks of 32, each led by a vint of 2 bits per
     /// value (null, empty), as rows carry them (no kind, no size).
     pub fn write_clustering_values(&self, values: &[ClusteringValue], out: &mut Vec<u8>) {
-        write_clustering_values(&self.header.clustering_types, values, out);
+        write_values(&self.clustering_fixed, values, out);
     }
 }
 
@@ -476,6 +543,12 @@ pub fn write_bound(types: &[String], bound: &ClusteringBound, out: &mut Vec<u8>)
 /// Clustering values of `types` in blocks of 32, each led by a vint of 2
 /// bits per value (null, empty).
 pub fn write_clustering_values(types: &[String], values: &[ClusteringValue], out: &mut Vec<u8>) {
+    let fixed: Vec<Option<usize>> = types.iter().map(|t| fixed_value_length(t)).collect();
+    write_values(&fixed, values, out);
+}
+
+/// Clustering values whose types have the `fixed` lengths.
+fn write_values(fixed: &[Option<usize>], values: &[ClusteringValue], out: &mut Vec<u8>) {
     for (block_index, block) in values.chunks(32).enumerate() {
         let mut header = 0u64;
         for (j, v) in block.iter().enumerate() {
@@ -488,8 +561,8 @@ pub fn write_clustering_values(types: &[String], values: &[ClusteringValue], out
         write_unsigned_vint(header, out);
         for (j, v) in block.iter().enumerate() {
             if let Some(bytes) = v.as_ref().filter(|b| !b.is_empty()) {
-                let type_string = types.get(block_index * 32 + j).map_or("", String::as_str);
-                write_value(type_string, bytes, out);
+                let fixed = fixed.get(block_index * 32 + j).copied().flatten();
+                write_value(fixed, bytes, out);
             }
         }
     }
@@ -499,8 +572,12 @@ pub fn write_clustering_values(types: &[String], values: &[ClusteringValue], out
 /// `max_value_size` (256 MiB), above which Cassandra refuses to read a value.
 pub const MAX_CELL_VALUE_LENGTH: usize = 256 << 20;
 
-fn check_clustering_values(types: &[String], values: &[ClusteringValue]) -> Result<()> {
-    for (value, type_string) in values.iter().zip(types) {
+fn check_clustering_values(
+    types: &[String],
+    fixed: &[Option<usize>],
+    values: &[ClusteringValue],
+) -> Result<()> {
+    for ((value, type_string), fixed) in values.iter().zip(types).zip(fixed) {
         let Some(value) = value else { continue };
         if value.len() > usize::from(u16::MAX) {
             return Err(Error::invalid(format!(
@@ -508,15 +585,15 @@ fn check_clustering_values(types: &[String], values: &[ClusteringValue]) -> Resu
                 value.len()
             )));
         }
-        check_fixed_length(type_string, value)?;
+        check_fixed_length(type_string, *fixed, value)?;
     }
     Ok(())
 }
 
 /// A non-empty value of a fixed-length type must have that length: it is
 /// written without a length, and any other size would misalign the reader.
-fn check_fixed_length(type_string: &str, value: &[u8]) -> Result<()> {
-    match fixed_value_length(type_string) {
+fn check_fixed_length(type_string: &str, fixed: Option<usize>, value: &[u8]) -> Result<()> {
+    match fixed {
         Some(len) if !value.is_empty() && value.len() != len => Err(Error::invalid(format!(
             "a value of {} bytes for {type_string}, which takes {len}",
             value.len()
@@ -532,8 +609,8 @@ fn column_index(data: &ColumnData) -> usize {
 }
 
 /// A value: bare for fixed-length types, with a vint length otherwise.
-fn write_value(type_string: &str, value: &[u8], out: &mut Vec<u8>) {
-    if fixed_value_length(type_string).is_none() {
+fn write_value(fixed: Option<usize>, value: &[u8], out: &mut Vec<u8>) {
+    if fixed.is_none() {
         write_unsigned_vint(value.len() as u64, out);
     }
     out.extend_from_slice(value);

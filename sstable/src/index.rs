@@ -47,6 +47,16 @@ pub struct IndexInfo {
     pub end_open_marker: Option<DeletionTime>,
 }
 
+/// An entry's row-index size, checked against the bytes left.
+fn row_index_size(c: &mut Cursor<'_>) -> Result<usize> {
+    let at = c.position();
+    let size = c.vint32("row index size")?;
+    usize::try_from(size)
+        .ok()
+        .filter(|&s| s <= c.remaining())
+        .ok_or_else(|| c.corrupt_at(at, format!("row index size {size}")))
+}
+
 /// Reads Index.db entries from a position in the file.
 pub struct IndexReader<'a> {
     cursor: Cursor<'a>,
@@ -90,6 +100,57 @@ impl<'a> IndexReader<'a> {
         self.cursor.set_position(position)
     }
 
+    /// The entry of `key` among those from the current position up to
+    /// `end` (exclusive), comparing key bytes only: the caller knows from
+    /// the summary that the key, if present, lies in that stretch.
+    ///
+    /// # Errors
+    /// Corruption naming Index.db and the offset.
+    pub fn find_key(&mut self, key: &[u8], end: u64) -> Result<Option<IndexEntry>> {
+        while self.cursor.position() < end {
+            let Some((at, entry_key)) = self.next_key()? else {
+                break;
+            };
+            if entry_key == key {
+                self.cursor.set_position(at)?;
+                return self.next_entry();
+            }
+        }
+        Ok(None)
+    }
+
+    /// The offset and key of the next entry, skipping the rest of it, or
+    /// `None` at the end of the file.
+    ///
+    /// # Errors
+    /// Corruption naming Index.db and the offset.
+    pub fn next_key(&mut self) -> Result<Option<(u64, &'a [u8])>> {
+        let c = &mut self.cursor;
+        if c.remaining() == 0 {
+            return Ok(None);
+        }
+        let at = c.position();
+        let key = c.bytes_short("index key")?;
+        c.vint("partition position")?;
+        let size = row_index_size(c)?;
+        c.take(size, "row index")?;
+        Ok(Some((at, key)))
+    }
+
+    /// The data position of the next entry without decoding the rest of
+    /// it, or `None` at the end of the file.
+    ///
+    /// # Errors
+    /// Corruption naming Index.db and the offset.
+    pub fn next_position(&mut self) -> Result<Option<u64>> {
+        let c = &mut self.cursor;
+        if c.remaining() == 0 {
+            return Ok(None);
+        }
+        c.bytes_short("index key")?;
+        c.vint("partition position").map(Some)
+    }
+
     /// The next entry, or `None` at the end of the file.
     ///
     /// # Errors
@@ -101,12 +162,7 @@ impl<'a> IndexReader<'a> {
         }
         let key = c.bytes_short("index key")?.to_vec();
         let position = c.vint("partition position")?;
-        let at = c.position();
-        let size = c.vint32("row index size")?;
-        let size = usize::try_from(size)
-            .ok()
-            .filter(|&s| s <= c.remaining())
-            .ok_or_else(|| c.corrupt_at(at, format!("row index size {size}")))?;
+        let size = row_index_size(c)?;
         if size == 0 {
             return Ok(Some(IndexEntry {
                 key,

@@ -17,7 +17,7 @@ pub const DEFAULT_MIN_INDEX_INTERVAL: usize = 128;
 /// Writes the Index.db entry of one partition written at `position` in the
 /// data stream, with blocks of `column_index_size` bytes.
 pub fn write_index_entry(
-    writer: &DataWriter<'_>,
+    writer: &DataWriter,
     partition: &Partition,
     layout: &PartitionLayout,
     position: u64,
@@ -27,6 +27,11 @@ pub fn write_index_entry(
     out.extend_from_slice(&(partition.key.len() as u16).to_be_bytes());
     out.extend_from_slice(&partition.key);
     write_unsigned_vint(position, out);
+    // A partition shorter than a block has one block: no row index.
+    if layout.length < column_index_size {
+        write_unsigned_vint(0, out);
+        return;
+    }
     let blocks = blocks(partition, layout, column_index_size);
     if blocks.len() < 2 {
         write_unsigned_vint(0, out);
@@ -127,7 +132,7 @@ fn blocks(partition: &Partition, layout: &PartitionLayout, column_index_size: u6
 
 /// An index name: a row's clustering (kind byte 4, then its values) or a
 /// bound.
-fn write_name(writer: &DataWriter<'_>, name: &ClusteringBound, out: &mut Vec<u8>) {
+fn write_name(writer: &DataWriter, name: &ClusteringBound, out: &mut Vec<u8>) {
     if name.kind == PrefixKind::Clustering {
         out.push(PrefixKind::Clustering as u8);
         writer.write_clustering_values(&name.values, out);

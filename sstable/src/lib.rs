@@ -13,8 +13,11 @@
 pub mod bloom;
 pub mod cardinality;
 pub mod checksums;
+pub mod chunk_cache;
+mod chunk_writer;
 pub mod clustering;
 mod column_subset;
+mod component_file;
 pub mod compression;
 mod cursor;
 pub mod data_reader;

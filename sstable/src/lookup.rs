@@ -1,42 +1,132 @@
-//! Finding one partition through the big format's index path: bloom
-//! filter, then Summary.db, then a short scan of Index.db.
+//! Finding one partition: bloom filter, key range, an in-memory sample of
+//! Index.db, then a short scan of Index.db.
+//!
+//! Summary.db samples every 128th index entry, which leaves a lookup 64
+//! entries of Index.db to scan on average. When an SSTable is opened, Ilion
+//! samples Index.db itself every [`INDEX_SAMPLE_INTERVAL`] entries, keeping
+//! for each only its sort token and position (16 bytes), and searches that
+//! array instead: a denser index within the same files. The key's Murmur3
+//! hash is computed once and serves both the filter probe and the token;
+//! the Index.db stretch between two samples is scanned for equal key bytes
+//! only, with no hashing and no allocation until the entry is found.
 
 use crate::bloom::BloomFilter;
+use crate::cursor::Cursor;
 use crate::error::Result;
 use crate::index::{IndexEntry, IndexReader};
 use crate::partitioner::Partitioner;
-use crate::summary::Summary;
 use std::cmp::Ordering;
+use std::path::Path;
 
-/// The index entry of `key`, or `None` when the SSTable does not hold it.
-///
-/// # Errors
-/// Corruption met in Index.db.
-pub fn find_index_entry(
-    key: &[u8],
+/// Index.db entries per in-memory sample.
+pub const INDEX_SAMPLE_INTERVAL: usize = 16;
+
+/// The in-memory part of the partition index.
+#[derive(Debug)]
+pub struct KeyLookup {
     partitioner: Partitioner,
-    filter: &BloomFilter,
-    summary: &Summary,
-    index: &mut IndexReader<'_>,
-) -> Result<Option<IndexEntry>> {
-    if !filter.may_contain(key)
-        || partitioner.compare(key, &summary.first_key) == Ordering::Less
-        || partitioner.compare(key, &summary.last_key) == Ordering::Greater
-    {
-        return Ok(None);
-    }
-    let Some(start) = summary.index_position(key, |a, b| partitioner.compare(a, b)) else {
-        return Ok(None);
-    };
-    index.seek(start)?;
-    // At most one summary interval of entries lies between the sample and
-    // the key.
-    while let Some(entry) = index.next_entry()? {
-        match partitioner.compare(&entry.key, key) {
-            Ordering::Less => continue,
-            Ordering::Equal => return Ok(Some(entry)),
-            Ordering::Greater => return Ok(None),
+    /// `(sort token, Index.db position)` of every sampled entry.
+    samples: Vec<(i64, u64)>,
+    first: (i64, Vec<u8>),
+    last: (i64, Vec<u8>),
+}
+
+/// The sort position of a key.
+fn decorate(partitioner: Partitioner, key: &[u8]) -> i64 {
+    partitioner.sort_token(key, BloomFilter::hash(key))
+}
+
+/// The key of the Index.db entry at `position`.
+fn key_at<'a>(index: &'a [u8], position: u64, path: &'a Path) -> Result<&'a [u8]> {
+    let mut c = Cursor::new(index, path);
+    c.set_position(position)?;
+    c.bytes_short("index key")
+}
+
+impl KeyLookup {
+    /// Samples `index` (the whole of Index.db at `path`) for keys ordered
+    /// by `partitioner`, from `first_key` to `last_key` (Summary.db's).
+    ///
+    /// # Errors
+    /// Corruption met walking Index.db.
+    pub fn new(
+        index: &[u8],
+        path: &Path,
+        partitioner: Partitioner,
+        first_key: &[u8],
+        last_key: &[u8],
+    ) -> Result<KeyLookup> {
+        // Only the keys are needed: the clustering types do not matter.
+        let mut entries = IndexReader::new(index, crate::version::Version::OA, &[], path);
+        let mut samples = Vec::new();
+        let mut n = 0usize;
+        while let Some((at, key)) = entries.next_key()? {
+            if n.is_multiple_of(INDEX_SAMPLE_INTERVAL) {
+                samples.push((decorate(partitioner, key), at));
+            }
+            n += 1;
         }
+        Ok(KeyLookup {
+            partitioner,
+            samples,
+            first: (decorate(partitioner, first_key), first_key.to_vec()),
+            last: (decorate(partitioner, last_key), last_key.to_vec()),
+        })
     }
-    Ok(None)
+
+    /// Bytes this keeps in memory.
+    pub fn resident_bytes(&self) -> usize {
+        self.samples.len() * 16 + self.first.1.len() + self.last.1.len()
+    }
+
+    /// The index entry of `key`, or `None` when the SSTable does not hold
+    /// it. `index` reads the whole of Index.db.
+    ///
+    /// # Errors
+    /// Corruption met in Index.db.
+    pub fn find(
+        &self,
+        key: &[u8],
+        filter: &BloomFilter,
+        index: &mut IndexReader<'_>,
+        index_bytes: &[u8],
+        index_path: &Path,
+    ) -> Result<Option<IndexEntry>> {
+        let hash = BloomFilter::hash(key);
+        if !filter.may_contain_hash(hash) {
+            return Ok(None);
+        }
+        let target = (self.partitioner.sort_token(key, hash), key);
+        if target < (self.first.0, self.first.1.as_slice())
+            || target > (self.last.0, self.last.1.as_slice())
+        {
+            return Ok(None);
+        }
+        // Binary search for the first sample after the key; tokens settle
+        // nearly every step, the sample's key bytes the rest.
+        let (mut after, mut hi) = (0, self.samples.len());
+        while after < hi {
+            let mid = (after + hi) / 2;
+            let (token, position) = self.samples[mid];
+            let order = match token.cmp(&target.0) {
+                Ordering::Equal => key_at(index_bytes, position, index_path)?.cmp(key),
+                other => other,
+            };
+            if order != Ordering::Greater {
+                after = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let Some(sample) = after.checked_sub(1) else {
+            return Ok(None);
+        };
+        let start = self.samples[sample].1;
+        let end = self
+            .samples
+            .get(after)
+            .map_or(index_bytes.len() as u64, |s| s.1);
+        index.seek(start)?;
+        index.find_key(key, end)
+    }
 }

@@ -82,7 +82,13 @@ pub fn hash3_x64_128(key: &[u8], seed: u64) -> (u64, u64) {
 /// the hash as a signed integer, with `i64::MIN` (reserved as the minimum
 /// token) mapped to `i64::MAX`.
 pub fn murmur3_token(key: &[u8]) -> i64 {
-    let token = hash3_x64_128(key, 0).0 as i64;
+    token_of_hash(hash3_x64_128(key, 0).0)
+}
+
+/// The Murmur3 token from the first half of the key's hash (see
+/// [`murmur3_token`]).
+pub fn token_of_hash(h1: u64) -> i64 {
+    let token = h1 as i64;
     if token == i64::MIN {
         i64::MAX
     } else {

@@ -1,6 +1,6 @@
 //! Partitioners: the order of partitions in an SSTable.
 
-use crate::murmur3::murmur3_token;
+use crate::murmur3::{murmur3_token, token_of_hash};
 use std::cmp::Ordering;
 
 /// How partitions are ordered.
@@ -28,6 +28,25 @@ impl Partitioner {
         match self {
             Partitioner::Murmur3 => "org.apache.cassandra.dht.Murmur3Partitioner",
             Partitioner::ByteOrdered => "org.apache.cassandra.dht.ByteOrderedPartitioner",
+        }
+    }
+
+    /// The first component of a key's position in this partitioner's
+    /// order, given the key and its Murmur3 hash: the token under Murmur3;
+    /// under ByteOrdered, the key's first 8 bytes (zero-padded), which
+    /// never disagree with the order of the full keys. Partitions sort by
+    /// `(sort_token, key bytes)`, so comparing the integer first settles
+    /// almost every comparison without touching the key bytes.
+    pub fn sort_token(&self, key: &[u8], hash: (u64, u64)) -> i64 {
+        match self {
+            Partitioner::Murmur3 => token_of_hash(hash.0),
+            Partitioner::ByteOrdered => {
+                let mut prefix = [0u8; 8];
+                let n = key.len().min(8);
+                prefix[..n].copy_from_slice(&key[..n]);
+                // Unsigned order as signed integers.
+                (u64::from_be_bytes(prefix) ^ (1 << 63)) as i64
+            }
         }
     }
 
@@ -60,5 +79,24 @@ mod tests {
             Ordering::Greater
         );
         assert!(Partitioner::from_class_name("RandomPartitioner").is_none());
+        // Sort tokens then key bytes agree with the full order.
+        let keys: [&[u8]; 7] = [
+            b"",
+            b"\0",
+            b"ab",
+            b"ab\0",
+            b"abcdefgh",
+            b"abcdefgh\0",
+            b"\xff",
+        ];
+        for p in [Partitioner::Murmur3, Partitioner::ByteOrdered] {
+            for a in keys {
+                for b in keys {
+                    let ta = p.sort_token(a, crate::murmur3::hash3_x64_128(a, 0));
+                    let tb = p.sort_token(b, crate::murmur3::hash3_x64_128(b, 0));
+                    assert_eq!((ta, a).cmp(&(tb, b)), p.compare(a, b), "{p:?} {a:?} {b:?}");
+                }
+            }
+        }
     }
 }

@@ -3,13 +3,14 @@
 
 use crate::bloom::{BloomFilter, FilterLayout};
 use crate::checksums::Checksums;
+use crate::chunk_cache::{next_table_id, ChunkCache, TableId};
 use crate::clustering::compare_prefixes;
 use crate::compression::{ChunkReader, CompressionInfo};
 use crate::data_reader::DataReader;
 use crate::descriptor::{Component, Descriptor};
 use crate::error::{Error, Result};
 use crate::index::{IndexEntry, IndexReader};
-use crate::lookup::find_index_entry;
+use crate::lookup::KeyLookup;
 use crate::partitioner::Partitioner;
 use crate::rows::Partition;
 use crate::statistics::Statistics;
@@ -18,23 +19,45 @@ use crate::version::Version;
 use memmap2::Mmap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One SSTable, opened from its `*-Data.db` path.
 #[derive(Debug)]
 pub struct SstableReader {
     descriptor: Descriptor,
+    data_path: PathBuf,
+    index_path: PathBuf,
     checksums: Checksums,
     version: Version,
     statistics: Statistics,
-    partitioner: Partitioner,
     compression: CompressionInfo,
     filter: BloomFilter,
-    summary: Summary,
+    lookup: KeyLookup,
     data: Mmap,
     index: Mmap,
+    table_id: TableId,
+    chunk_cache: Option<Arc<ChunkCache>>,
 }
 
 pub use crate::slice::Slice;
+
+/// Decompressed data-stream bytes: a range of one cached chunk, or a copy
+/// gathered from several.
+enum StreamBytes {
+    Shared(Arc<[u8]>, std::ops::Range<usize>),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for StreamBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            StreamBytes::Shared(chunk, range) => &chunk[range.clone()],
+            StreamBytes::Owned(bytes) => bytes,
+        }
+    }
+}
 
 /// Memory an open SSTable keeps resident (besides the mapped files, which
 /// the page cache holds).
@@ -79,6 +102,18 @@ impl SstableReader {
     /// I/O errors, corruption of any component (named with its offset),
     /// an unknown version, partitioner or compressor.
     pub fn open(data_path: &Path) -> Result<SstableReader> {
+        Self::open_with_cache(data_path, None)
+    }
+
+    /// [`SstableReader::open`], keeping decompressed chunks in `cache`
+    /// (shared with other SSTables) when given.
+    ///
+    /// # Errors
+    /// As [`SstableReader::open`].
+    pub fn open_with_cache(
+        data_path: &Path,
+        chunk_cache: Option<Arc<ChunkCache>>,
+    ) -> Result<SstableReader> {
         let descriptor = Descriptor::from_path(data_path)?;
         let version = descriptor.version;
         let path = |c: Component| descriptor.path(c);
@@ -131,17 +166,27 @@ impl SstableReader {
         let index_path = path(Component::Index);
         let index = map(&index_path)?;
         checksums.check(Component::Index, &index, &index_path)?;
+        let lookup = KeyLookup::new(
+            &index,
+            &index_path,
+            partitioner,
+            &summary.first_key,
+            &summary.last_key,
+        )?;
         Ok(SstableReader {
+            data_path: data_path.to_path_buf(),
+            index_path,
             descriptor,
             checksums,
             version,
             statistics,
-            partitioner,
             compression,
             filter,
-            summary,
+            lookup,
             data,
             index,
+            table_id: next_table_id(),
+            chunk_cache,
         })
     }
 
@@ -168,14 +213,18 @@ impl SstableReader {
         let Some((entry, end)) = self.locate(key)? else {
             return Ok(None);
         };
-        let data_path = self.component(Component::Data);
         let bytes = self.stream_range(entry.position, end)?;
-        let mut reader = DataReader::new(&bytes, &self.statistics.header, self.version, &data_path);
+        let mut reader = DataReader::new(
+            &bytes,
+            &self.statistics.header,
+            self.version,
+            &self.data_path,
+        );
         let partition = reader.next_partition()?;
         match partition {
             Some(p) if p.key == key => Ok(Some(p)),
             _ => Err(Error::corrupt(
-                &data_path,
+                &self.data_path,
                 entry.position,
                 "the index points at a different partition",
             )),
@@ -185,26 +234,19 @@ impl SstableReader {
     /// The index entry of `key` and where its partition ends in the data
     /// stream, or `None` when the SSTable does not hold it.
     fn locate(&self, key: &[u8]) -> Result<Option<(IndexEntry, u64)>> {
-        let index_path = self.component(Component::Index);
         let types = &self.statistics.header.clustering_types;
-        let mut index = IndexReader::new(&self.index, self.version, types, &index_path);
-        let Some(entry) = find_index_entry(
-            key,
-            self.partitioner,
-            &self.filter,
-            &self.summary,
-            &mut index,
-        )?
+        let mut index = IndexReader::new(&self.index, self.version, types, &self.index_path);
+        let Some(entry) =
+            self.lookup
+                .find(key, &self.filter, &mut index, &self.index, &self.index_path)?
         else {
             return Ok(None);
         };
-        let end = match index.next_entry()? {
-            Some(next) => next.position,
-            None => self.compression.data_length,
-        };
-        if end <= entry.position || end > self.compression.data_length {
+        let data_length = self.compression.data_length;
+        let end = index.next_position()?.unwrap_or(data_length);
+        if end <= entry.position || end > data_length {
             return Err(Error::corrupt(
-                &index_path,
+                &self.index_path,
                 0,
                 format!("partition at {} ends at {end}", entry.position),
             ));
@@ -212,26 +254,62 @@ impl SstableReader {
         Ok(Some((entry, end)))
     }
 
-    /// Decompresses the data stream's bytes `[from, to)`, checking the CRC
-    /// of every chunk read.
-    fn stream_range(&self, from: u64, to: u64) -> Result<Vec<u8>> {
+    /// One decompressed chunk, from the cache when there is one.
+    fn chunk(&self, chunks: &ChunkReader<'_>, index: u64) -> Result<Arc<[u8]>> {
+        if let Some(cache) = &self.chunk_cache {
+            if let Some(chunk) = cache.get(self.table_id, index) {
+                return Ok(chunk);
+            }
+        }
+        let mut bytes = Vec::with_capacity(self.compression.chunk_length as usize);
+        chunks.read_chunk(index as usize, &mut bytes)?;
+        let chunk: Arc<[u8]> = bytes.into();
+        if let Some(cache) = &self.chunk_cache {
+            cache.insert(self.table_id, index, chunk.clone());
+        }
+        Ok(chunk)
+    }
+
+    /// The data stream's bytes `[from, to)`, decompressed (every chunk's
+    /// CRC checked); within one chunk, without copying it.
+    fn stream_range(&self, from: u64, to: u64) -> Result<StreamBytes> {
         let chunk = u64::from(self.compression.chunk_length);
-        let data_path = self.component(Component::Data);
         if to <= from || to > self.compression.data_length {
             return Err(Error::corrupt(
-                &data_path,
+                &self.data_path,
                 from,
                 format!("data range {from}..{to}"),
             ));
         }
         let (first, last) = (from / chunk, (to - 1) / chunk);
-        let chunks = ChunkReader::new(&self.compression, &self.data, &data_path)?;
+        let chunks = ChunkReader::new(&self.compression, &self.data, &self.data_path)?;
+        let start = (from - first * chunk) as usize;
+        let len = (to - from) as usize;
+        if first == last {
+            let bytes = self.chunk(&chunks, first)?;
+            if start + len > bytes.len() {
+                return Err(Error::corrupt(
+                    &self.data_path,
+                    from,
+                    "chunk shorter than its range",
+                ));
+            }
+            return Ok(StreamBytes::Shared(bytes, start..start + len));
+        }
         let mut stream = Vec::with_capacity(((last - first + 1) * chunk) as usize);
         for i in first..=last {
-            chunks.read_chunk(i as usize, &mut stream)?;
+            stream.extend_from_slice(&self.chunk(&chunks, i)?);
         }
-        let start = (from - first * chunk) as usize;
-        Ok(stream[start..start + (to - from) as usize].to_vec())
+        if start + len > stream.len() {
+            return Err(Error::corrupt(
+                &self.data_path,
+                from,
+                "chunks shorter than their range",
+            ));
+        }
+        stream.truncate(start + len);
+        stream.drain(..start);
+        Ok(StreamBytes::Owned(stream))
     }
 
     /// The rows and range tombstones of partition `key` within `slice`,
@@ -245,7 +323,7 @@ impl SstableReader {
     /// Corruption; [`Error::Unsupported`] for clustering types Ilion cannot
     /// order yet.
     pub fn slice(&self, key: &[u8], slice: &Slice, reverse: bool) -> Result<Option<Partition>> {
-        let data_path = self.component(Component::Data);
+        let data_path = self.data_path.clone();
         let header = &self.statistics.header;
         let types = &header.clustering_types;
         if !crate::slice::comparable(types) {
@@ -347,7 +425,8 @@ impl SstableReader {
     pub fn verify(&self) -> Result<()> {
         let digest_path = self.component(Component::Digest);
         let text = read(&digest_path)?;
-        self.checksums.check(Component::Digest, &text, &digest_path)?;
+        self.checksums
+            .check(Component::Digest, &text, &digest_path)?;
         let expected: u32 = std::str::from_utf8(&text)
             .ok()
             .and_then(|t| t.trim().parse().ok())
@@ -373,7 +452,7 @@ impl SstableReader {
     pub fn resident_memory(&self) -> ResidentMemory {
         ResidentMemory {
             filter_bytes: (self.filter.bit_count() / 8) as usize,
-            summary_bytes: self.summary.entries.iter().map(|(k, _)| k.len() + 8).sum(),
+            summary_bytes: self.lookup.resident_bytes(),
             chunk_offset_bytes: self.compression.chunk_offsets.len() * 8,
         }
     }

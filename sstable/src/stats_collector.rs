@@ -136,6 +136,11 @@ impl StatsCollector {
         if prefix.kind.is_boundary() {
             return;
         }
+        if self.clustering_types.is_empty() && self.min_clustering.is_some() {
+            // Without clustering columns every row has the same (empty)
+            // clustering: the range is set by the first.
+            return;
+        }
         let types = &self.clustering_types;
         let is_row = prefix.kind == PrefixKind::Clustering;
         if is_row || prefix.kind.is_start() {
@@ -194,13 +199,13 @@ impl StatsCollector {
         }
         let mut cells = 0;
         for data in &row.columns {
-            let list: Vec<&crate::rows::Cell> = match data {
-                ColumnData::Simple { cell, .. } => vec![cell],
+            let list: &[crate::rows::Cell] = match data {
+                ColumnData::Simple { cell, .. } => std::slice::from_ref(cell),
                 ColumnData::Complex {
                     deletion, cells, ..
                 } => {
                     self.deletion(deletion);
-                    cells.iter().collect()
+                    cells
                 }
             };
             for cell in list {
@@ -266,10 +271,14 @@ impl StatsCollector {
             }
         }
         self.cells_per_partition.add(cells);
-        self.key_range = Some(match self.key_range.take() {
-            None => (partition.key.clone(), partition.key.clone()),
-            Some((first, _)) => (first, partition.key.clone()),
-        });
+        match &mut self.key_range {
+            None => self.key_range = Some((partition.key.clone(), partition.key.clone())),
+            Some((_, last)) => {
+                // Reuse the buffer: no allocation per partition.
+                last.clear();
+                last.extend_from_slice(&partition.key);
+            }
+        }
     }
 }
 

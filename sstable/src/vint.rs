@@ -34,18 +34,24 @@ pub fn unsigned_vint_size(value: u64) -> usize {
 
 /// Appends the unsigned vint encoding of `value` to `out`.
 pub fn write_unsigned_vint(value: u64, out: &mut Vec<u8>) {
+    let (bytes, size) = encode_unsigned_vint(value);
+    out.extend_from_slice(&bytes[..size]);
+}
+
+/// An unsigned vint as bytes: the array and how many of its bytes it takes.
+pub fn encode_unsigned_vint(value: u64) -> ([u8; 9], usize) {
     let size = unsigned_vint_size(value);
+    let mut bytes = [0u8; 9];
     if size == 9 {
-        out.push(0xFF);
-        out.extend_from_slice(&value.to_be_bytes());
-        return;
+        bytes[0] = 0xFF;
+        bytes[1..].copy_from_slice(&value.to_be_bytes());
+        return (bytes, 9);
     }
-    let be = value.to_be_bytes();
-    let start = out.len();
-    out.extend_from_slice(&be[8 - size..]);
+    bytes[..size].copy_from_slice(&value.to_be_bytes()[8 - size..]);
     // `size - 1` leading ones announce the bytes that follow; the value is
     // small enough to leave them clear.
-    out[start] |= !(0xFFu8 >> (size - 1));
+    bytes[0] |= !(0xFFu8 >> (size - 1));
+    (bytes, size)
 }
 
 /// Reads an unsigned vint from the start of `input`; returns the value and

@@ -13,8 +13,10 @@
 use crate::bloom::{BloomFilter, FilterLayout};
 use crate::cardinality::CardinalitySketch;
 use crate::checksums::Checksums;
-use crate::compression::{compress_chunk, CompressionInfo};
-use crate::data_writer::DataWriter;
+use crate::chunk_writer::ChunkWriter;
+use crate::component_file::{io_error, ComponentFile};
+use crate::compression::CompressionInfo;
+use crate::data_writer::{DataWriter, PartitionLayout};
 use crate::descriptor::{Component, Descriptor};
 use crate::error::{Error, Result};
 use crate::index_writer::{
@@ -29,13 +31,13 @@ use crate::statistics::{
 use crate::statistics_writer::serialize_statistics;
 use crate::stats_collector::StatsCollector;
 use crate::version::{FormatType, Version};
-use ilion_vfs::{write_all_at, FileSystem, WritableFile};
-use std::cmp::Ordering;
-use std::path::{Path, PathBuf};
+use ilion_vfs::FileSystem;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The components the writer produces, TOC.txt last.
-const WRITTEN: [Component; 9] = [
+/// The components the writer produces, TOC.txt last (the order they
+/// become visible in).
+pub const WRITTEN_COMPONENTS: [Component; 9] = [
     Component::Data,
     Component::CompressionInfo,
     Component::Index,
@@ -94,100 +96,26 @@ impl Default for WriterOptions {
     }
 }
 
-/// Buffered appends to one component file, with a running CRC.
-#[derive(Debug)]
-struct ComponentFile {
-    file: Box<dyn WritableFile>,
-    path: PathBuf,
-    buffer: Vec<u8>,
-    written: u64,
-    crc: crc32fast::Hasher,
-}
-
-/// Bytes gathered before one write to the file.
-const WRITE_BUFFER: usize = 1 << 20;
-
-impl ComponentFile {
-    fn create(fs: &dyn FileSystem, path: PathBuf) -> Result<ComponentFile> {
-        // A temporary left by a crashed writer of the same generation.
-        match fs.remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error("remove", &path, e)),
-        }
-        let file = fs.create(&path).map_err(|e| io_error("create", &path, e))?;
-        Ok(ComponentFile {
-            file,
-            path,
-            buffer: Vec::with_capacity(WRITE_BUFFER),
-            written: 0,
-            crc: crc32fast::Hasher::new(),
-        })
-    }
-
-    fn position(&self) -> u64 {
-        self.written + self.buffer.len() as u64
-    }
-
-    fn append(&mut self, bytes: &[u8]) -> Result<()> {
-        self.buffer.extend_from_slice(bytes);
-        if self.buffer.len() >= WRITE_BUFFER {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        write_all_at(self.file.as_ref(), self.written, &self.buffer)
-            .map_err(|e| io_error("write", &self.path, e))?;
-        self.crc.update(&self.buffer);
-        self.written += self.buffer.len() as u64;
-        self.buffer.clear();
-        Ok(())
-    }
-
-    /// Flushes and fsyncs; returns the file's length and CRC32.
-    fn finish(mut self) -> Result<(u64, u32)> {
-        self.flush()?;
-        self.file
-            .sync()
-            .map_err(|e| io_error("fsync", &self.path, e))?;
-        Ok((self.written, self.crc.finalize()))
-    }
-}
-
-fn io_error(op: &'static str, path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        op,
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// Writes one SSTable, partition by partition, in partitioner order.
 #[derive(Debug)]
 pub struct SstableWriter {
     fs: Arc<dyn FileSystem>,
     descriptor: Descriptor,
     options: WriterOptions,
-    header: SerializationHeader,
-    data: Option<ComponentFile>,
+    data_writer: DataWriter,
+    data: Option<ChunkWriter>,
     index: Option<ComponentFile>,
     /// Uncompressed bytes not yet making a whole chunk.
     pending_chunk: Vec<u8>,
-    compressed: Vec<u8>,
-    chunk_offsets: Vec<u64>,
-    compressed_bytes: u64,
     stream_length: u64,
     partition_bytes: Vec<u8>,
+    layout: PartitionLayout,
     index_bytes: Vec<u8>,
     samples: Vec<(Vec<u8>, u64)>,
     partition_count: usize,
     first_key: Option<Vec<u8>>,
     last_key: Option<Vec<u8>>,
+    last_token: i64,
     filter: BloomFilter,
     sketch: CardinalitySketch,
     stats: StatsCollector,
@@ -239,7 +167,11 @@ impl SstableWriter {
         let filter =
             BloomFilter::for_keys(options.expected_partitions, options.bloom_filter_fp_chance)
                 .map_err(|e| Error::invalid(e.to_string()))?;
-        let data = ComponentFile::create(fs.as_ref(), descriptor.temporary_path(Component::Data))?;
+        let data = ChunkWriter::start(
+            ComponentFile::create(fs.as_ref(), descriptor.temporary_path(Component::Data))?,
+            options.version,
+            options.chunk_length as usize,
+        )?;
         let index =
             ComponentFile::create(fs.as_ref(), descriptor.temporary_path(Component::Index))?;
         let stats = StatsCollector::new(options.version, &header.clustering_types);
@@ -247,19 +179,22 @@ impl SstableWriter {
             fs,
             pending_chunk: Vec::with_capacity(options.chunk_length as usize),
             descriptor,
-            header,
+            data_writer: DataWriter::new(&header, options.version),
             data: Some(data),
             index: Some(index),
-            compressed: Vec::new(),
-            chunk_offsets: Vec::new(),
-            compressed_bytes: 0,
             stream_length: 0,
             partition_bytes: Vec::new(),
+            layout: PartitionLayout {
+                header_length: 0,
+                unfiltereds: Vec::new(),
+                length: 0,
+            },
             index_bytes: Vec::new(),
             samples: Vec::new(),
             partition_count: 0,
             first_key: None,
             last_key: None,
+            last_token: i64::MIN,
             filter,
             sketch: CardinalitySketch::new(),
             stats,
@@ -289,22 +224,27 @@ impl SstableWriter {
     /// [`Error::Invalid`] for a partition out of order or one that does not
     /// fit the header ([`DataWriter::check`]); I/O errors.
     pub fn append(&mut self, partition: &Partition) -> Result<()> {
+        // One hash of the key serves the order check, the token and the
+        // filter.
+        let hash = BloomFilter::hash(&partition.key);
+        let token = self.options.partitioner.sort_token(&partition.key, hash);
         if let Some(last) = &self.last_key {
-            if self.options.partitioner.compare(last, &partition.key) != Ordering::Less {
+            if (self.last_token, last.as_slice()) >= (token, partition.key.as_slice()) {
                 return Err(Error::invalid(
                     "partitions must be appended in partitioner order, each key once",
                 ));
             }
         }
-        let writer = DataWriter::new(&self.header, self.options.version);
+        let writer = &self.data_writer;
         writer.check(partition)?;
         self.partition_bytes.clear();
-        let layout = writer.write_partition(partition, &mut self.partition_bytes);
+        let layout = &mut self.layout;
+        writer.write_partition_into(partition, &mut self.partition_bytes, layout);
         self.index_bytes.clear();
         write_index_entry(
-            &writer,
+            writer,
             partition,
-            &layout,
+            layout,
             self.stream_length,
             self.options.column_index_size,
             &mut self.index_bytes,
@@ -318,12 +258,16 @@ impl SstableWriter {
         }
         index.append(&self.index_bytes)?;
         self.stats.add_partition(partition, layout.length);
-        self.filter.add(&partition.key);
+        self.filter.add_hash(hash);
         self.sketch.offer(&partition.key);
         if self.first_key.is_none() {
             self.first_key = Some(partition.key.clone());
         }
-        self.last_key = Some(partition.key.clone());
+        // Reuse the last key's buffer rather than allocate per partition.
+        let last = self.last_key.get_or_insert_with(Vec::new);
+        last.clear();
+        last.extend_from_slice(&partition.key);
+        self.last_token = token;
         self.partition_count += 1;
         self.stream_length += layout.length;
         let bytes = std::mem::take(&mut self.partition_bytes);
@@ -348,17 +292,8 @@ impl SstableWriter {
 
     fn flush_chunk(&mut self) -> Result<()> {
         let data = self.data.as_mut().ok_or_else(finished_error)?;
-        self.chunk_offsets.push(data.position());
-        self.compressed.clear();
-        let stored = compress_chunk(
-            &self.pending_chunk,
-            self.options.version,
-            &mut self.compressed,
-        );
-        self.compressed_bytes += stored as u64;
-        data.append(&self.compressed)?;
-        self.pending_chunk.clear();
-        Ok(())
+        let chunk = std::mem::replace(&mut self.pending_chunk, data.buffer());
+        data.write(chunk)
     }
 
     /// Writes the remaining components and makes the SSTable visible.
@@ -377,9 +312,9 @@ impl SstableWriter {
         }
         let version = self.options.version;
         let mut checksums = Checksums::new();
-        let data = self.data.take().ok_or_else(finished_error)?;
-        let (data_length, digest) = data.finish()?;
-        checksums.add(Component::Data, data_length, digest);
+        let data = self.data.take().ok_or_else(finished_error)?.finish()?;
+        let digest = data.crc;
+        checksums.add(Component::Data, data.length, digest);
         let (index_length, index_crc) = self.index.take().ok_or_else(finished_error)?.finish()?;
         checksums.add(Component::Index, index_length, index_crc);
 
@@ -389,7 +324,7 @@ impl SstableWriter {
             chunk_length: self.options.chunk_length,
             max_compressed_length: i32::MAX as u32,
             data_length: self.stream_length,
-            chunk_offsets: std::mem::take(&mut self.chunk_offsets),
+            chunk_offsets: data.chunk_offsets,
         };
         self.write_component(
             Component::CompressionInfo,
@@ -421,7 +356,7 @@ impl SstableWriter {
         )?;
 
         let mut stats = self.stats.stats();
-        stats.compression_ratio = self.compressed_bytes as f64 / self.stream_length as f64;
+        stats.compression_ratio = data.compressed_bytes as f64 / self.stream_length as f64;
         stats.sstable_level = self.options.sstable_level;
         stats.originating_host_id = self.options.originating_host_id;
         if let (Some(first), Some(last)) = (
@@ -441,7 +376,7 @@ impl SstableWriter {
                 cardinality_sketch: self.sketch.to_bytes(),
             },
             stats,
-            header: self.header.clone(),
+            header: self.data_writer.header().clone(),
         };
         self.write_component(
             Component::Statistics,
@@ -455,7 +390,10 @@ impl SstableWriter {
         )?;
 
         let mut toc = String::new();
-        for c in WRITTEN.iter().filter(|c| **c != Component::IlionChecksums) {
+        for c in WRITTEN_COMPONENTS
+            .iter()
+            .filter(|c| **c != Component::IlionChecksums)
+        {
             toc.push_str(c.name());
             toc.push('\n');
         }
@@ -464,7 +402,7 @@ impl SstableWriter {
         self.write_component(Component::IlionChecksums, &sidecar, &mut checksums)?;
         // TOC.txt, last in the list, is renamed after the others are
         // durable.
-        for c in &WRITTEN[..WRITTEN.len() - 1] {
+        for c in &WRITTEN_COMPONENTS[..WRITTEN_COMPONENTS.len() - 1] {
             self.rename(*c)?;
         }
         self.sync_dir()?;
@@ -514,7 +452,7 @@ impl Drop for SstableWriter {
         if self.finished {
             return;
         }
-        for c in WRITTEN {
+        for c in WRITTEN_COMPONENTS {
             let _ = self.fs.remove_file(&self.descriptor.temporary_path(c));
         }
     }

@@ -5,7 +5,7 @@ use ilion_sstable::bloom::{BloomFilter, FilterLayout};
 use ilion_sstable::clustering::PrefixKind;
 use ilion_sstable::data_reader::DataReader;
 use ilion_sstable::index::IndexReader;
-use ilion_sstable::lookup::find_index_entry;
+use ilion_sstable::lookup::KeyLookup;
 use ilion_sstable::partitioner::Partitioner;
 use ilion_sstable::summary::Summary;
 
@@ -42,13 +42,27 @@ fn every_key_is_found_through_the_index_and_absent_keys_are_not() {
             let all = loaded.partitions(table.version);
             assert_eq!(summary.first_key, all.first().unwrap().key);
             assert_eq!(summary.last_key, all.last().unwrap().key);
+            let lookup = KeyLookup::new(
+                &index_bytes,
+                &index_path,
+                partitioner,
+                &summary.first_key,
+                &summary.last_key,
+            )
+            .unwrap();
             for partition in &all {
-                let entry =
-                    find_index_entry(&partition.key, partitioner, &filter, &summary, &mut index)
-                        .unwrap()
-                        .unwrap_or_else(|| {
-                            panic!("{}: key {:?} not found", table.dir.display(), partition.key)
-                        });
+                let entry = lookup
+                    .find(
+                        &partition.key,
+                        &filter,
+                        &mut index,
+                        &index_bytes,
+                        &index_path,
+                    )
+                    .unwrap()
+                    .unwrap_or_else(|| {
+                        panic!("{}: key {:?} not found", table.dir.display(), partition.key)
+                    });
                 let mut reader = DataReader::new(stream, &stats.header, table.version, data_path);
                 reader.seek(entry.position).unwrap();
                 assert_eq!(&reader.next_partition().unwrap().unwrap(), partition);
@@ -61,11 +75,10 @@ fn every_key_is_found_through_the_index_and_absent_keys_are_not() {
                 if all.iter().any(|p| p.key == absent) {
                     continue;
                 }
-                assert!(
-                    find_index_entry(absent, partitioner, &filter, &summary, &mut index)
-                        .unwrap()
-                        .is_none()
-                );
+                assert!(lookup
+                    .find(absent, &filter, &mut index, &index_bytes, &index_path)
+                    .unwrap()
+                    .is_none());
             }
             tables += 1;
         }

@@ -1,0 +1,187 @@
+//! SSTable writer and reader throughput on the key-value schema
+//! (`cargo bench --bench sstable`): 1,000,000 partitions of a 16-byte key
+//! and a 100-byte value, at several Data.db chunk lengths.
+//!
+//! - `sstable/write/{chunk}`: streaming 1M partitions (already sorted, as
+//!   a memtable flush hands them over) into a complete SSTable, fsyncs
+//!   included; throughput in partitions/s.
+//! - `sstable/get-present/{chunk}/{cached,uncached}`: point lookup of a
+//!   random present key in the warm SSTable (files in the page cache), with
+//!   a decompressed-chunk cache that holds the table or without one.
+//! - `sstable/get-absent`: a key the bloom filter rejects.
+//! - `sstable/scan/{chunk}`: a full scan; throughput in cells/s.
+//!
+//! File sizes and resident memory per table are printed before the runs.
+
+// criterion's macros generate undocumented functions.
+#![allow(missing_docs)]
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use ilion_sstable::descriptor::Descriptor;
+use ilion_sstable::partitioner::Partitioner;
+use ilion_sstable::reader::SstableReader;
+use ilion_sstable::reconcile::{CellKind, LivenessInfo};
+use ilion_sstable::rows::{Cell, ColumnData, Partition, Row};
+use ilion_sstable::schema::TableSchema;
+use ilion_sstable::version::Version;
+use ilion_sstable::writer::{SstableWriter, WriterOptions};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PARTITIONS: usize = 1_000_000;
+const CHUNK_LENGTHS: [u32; 3] = [4 << 10, 16 << 10, 64 << 10];
+const TIMESTAMP: i64 = 1_700_000_000_000_000;
+
+fn key(i: u64) -> Vec<u8> {
+    // 16 bytes that do not sort like the counter.
+    let mut k = i.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes().to_vec();
+    k.extend_from_slice(&i.to_be_bytes());
+    k
+}
+
+/// The partitions, in Murmur3 order.
+fn partitions() -> Vec<Partition> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut keys: Vec<Vec<u8>> = (0..PARTITIONS as u64).map(key).collect();
+    keys.sort_by(|a, b| Partitioner::Murmur3.compare(a, b));
+    keys.into_iter()
+        .map(|key| {
+            // Half compressible, as db_bench's values (compression ratio
+            // 0.5): 50 random letters, then the same 50 again.
+            let half: Vec<u8> = (0..50).map(|_| rng.random_range(b'a'..=b'z')).collect();
+            let value = [half.clone(), half].concat();
+            Partition {
+                key,
+                deletion: ilion_sstable::reconcile::DeletionTime::LIVE,
+                static_row: None,
+                unfiltereds: vec![ilion_sstable::rows::Unfiltered::Row(Row {
+                    clustering: Vec::new(),
+                    liveness: Some(LivenessInfo {
+                        timestamp: TIMESTAMP,
+                        expiry: None,
+                    }),
+                    deletion: None,
+                    columns: vec![ColumnData::Simple {
+                        column: 0,
+                        cell: Cell {
+                            timestamp: TIMESTAMP,
+                            kind: CellKind::Live,
+                            path: None,
+                            value,
+                        },
+                    }],
+                })],
+            }
+        })
+        .collect()
+}
+
+fn write(dir: &Path, generation: u64, chunk_length: u32, partitions: &[Partition]) -> PathBuf {
+    let header = TableSchema::key_value().serialization_header(TIMESTAMP, 0, 0);
+    let options = WriterOptions {
+        version: Version::OA,
+        chunk_length,
+        expected_partitions: partitions.len() as u64,
+        ..WriterOptions::default()
+    };
+    let descriptor = Descriptor {
+        dir: dir.to_path_buf(),
+        version: Version::OA,
+        generation,
+    };
+    let mut writer =
+        SstableWriter::create(Arc::new(ilion_vfs::RealFs), descriptor, header, options)
+            .expect("create writer");
+    for p in partitions {
+        writer.append(p).expect("append");
+    }
+    writer.finish().expect("finish")
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").metadata().expect("metadata").len())
+        .sum()
+}
+
+fn benches(c: &mut Criterion) {
+    let partitions = partitions();
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let mut group = c.benchmark_group("sstable/write");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(PARTITIONS as u64));
+    let mut generation = 1000;
+    for chunk in CHUNK_LENGTHS {
+        group.bench_function(format!("{}KiB", chunk >> 10), |b| {
+            b.iter_custom(|iterations| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    let d = tempfile::tempdir_in(dir.path()).expect("dir");
+                    generation += 1;
+                    let start = Instant::now();
+                    write(d.path(), generation, chunk, &partitions);
+                    total += start.elapsed();
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+
+    let mut rng = StdRng::seed_from_u64(11);
+    for chunk in CHUNK_LENGTHS {
+        let table_dir = tempfile::tempdir_in(dir.path()).expect("dir");
+        let data = write(table_dir.path(), 1, chunk, &partitions);
+        let reader = SstableReader::open(&data).expect("open");
+        // A cache that holds the whole table's decompressed chunks.
+        let cache = Arc::new(ilion_sstable::chunk_cache::ChunkCache::new(512 << 20));
+        let cached = SstableReader::open_with_cache(&data, Some(cache)).expect("open");
+        let memory = reader.resident_memory();
+        eprintln!(
+            "chunk {} KiB: files {:.1} MB; resident: filter {} B, summary {} B, chunk offsets {} B",
+            chunk >> 10,
+            dir_size(table_dir.path()) as f64 / 1e6,
+            memory.filter_bytes,
+            memory.summary_bytes,
+            memory.chunk_offset_bytes
+        );
+        let mut group = c.benchmark_group(format!("sstable/get-present/{}KiB", chunk >> 10));
+        group.bench_function("uncached", |b| {
+            b.iter_batched(
+                || key(rng.random_range(0..PARTITIONS as u64)),
+                |k| reader.get(&k).expect("get").expect("present"),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function("cached", |b| {
+            b.iter_batched(
+                || key(rng.random_range(0..PARTITIONS as u64)),
+                |k| cached.get(&k).expect("get").expect("present"),
+                BatchSize::SmallInput,
+            )
+        });
+        group.finish();
+        let mut group = c.benchmark_group(format!("sstable/scan/{}KiB", chunk >> 10));
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(PARTITIONS as u64));
+        group.bench_function("cells", |b| b.iter(|| reader.scan().expect("scan").len()));
+        group.finish();
+        if chunk == 16 << 10 {
+            c.bench_function("sstable/get-absent", |b| {
+                b.iter_batched(
+                    || key(PARTITIONS as u64 + rng.random_range(0..1u64 << 40)),
+                    |k| reader.get(&k).expect("get"),
+                    BatchSize::SmallInput,
+                )
+            });
+        }
+    }
+}
+
+criterion_group!(sstable, benches);
+criterion_main!(sstable);
