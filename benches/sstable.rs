@@ -9,7 +9,10 @@
 //!   random present key in the warm SSTable (files in the page cache), with
 //!   a decompressed-chunk cache that holds the table or without one.
 //! - `sstable/get-absent`: a key the bloom filter rejects.
-//! - `sstable/scan/{chunk}`: a full scan; throughput in cells/s.
+//! - `sstable/scan/{chunk}/key-value`: a full scan of the 1M-partition
+//!   table (one cell per partition); throughput in cells/s.
+//! - `sstable/scan/16KiB/wide-rows`: a full scan of 10,000 partitions of
+//!   100 rows of 5 int cells (5M cells); throughput in cells/s.
 //!
 //! File sizes and resident memory per table are printed before the runs.
 
@@ -169,7 +172,7 @@ fn benches(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("sstable/scan/{}KiB", chunk >> 10));
         group.sample_size(10);
         group.throughput(Throughput::Elements(PARTITIONS as u64));
-        group.bench_function("cells", |b| b.iter(|| reader.scan().expect("scan").len()));
+        group.bench_function("key-value", |b| b.iter(|| count_cells(&reader)));
         group.finish();
         if chunk == 16 << 10 {
             c.bench_function("sstable/get-absent", |b| {
@@ -183,5 +186,101 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(sstable, benches);
+/// Cells in a full scan, decoded partition by partition (none retained).
+fn count_cells(reader: &SstableReader) -> u64 {
+    let mut cells = 0u64;
+    for p in reader.iter().expect("scan") {
+        for u in p.expect("partition").unfiltereds {
+            if let ilion_sstable::rows::Unfiltered::Row(r) = u {
+                cells += r.columns.len() as u64;
+            }
+        }
+    }
+    cells
+}
+
+const WIDE_PARTITIONS: usize = 10_000;
+const WIDE_ROWS: usize = 100;
+const WIDE_COLUMNS: usize = 5;
+
+/// A wide-row table: `(pk blob, ck int, v0..v4 int)`, 10,000 partitions of
+/// 100 rows: 5,000,000 cells.
+fn wide_table(dir: &Path) -> PathBuf {
+    use ilion_sstable::schema::{ClusteringOrder, Column};
+    let int = "org.apache.cassandra.db.marshal.Int32Type";
+    let schema = TableSchema::new(
+        vec![Column::new(
+            "pk",
+            "org.apache.cassandra.db.marshal.BytesType",
+        )],
+        vec![(Column::new("ck", int), ClusteringOrder::Asc)],
+        Vec::new(),
+        (0..WIDE_COLUMNS)
+            .map(|i| Column::new(format!("v{i}"), int))
+            .collect(),
+    )
+    .expect("schema");
+    let mut keys: Vec<Vec<u8>> = (0..WIDE_PARTITIONS as u64).map(key).collect();
+    keys.sort_by(|a, b| Partitioner::Murmur3.compare(a, b));
+    let options = WriterOptions {
+        expected_partitions: WIDE_PARTITIONS as u64,
+        ..WriterOptions::default()
+    };
+    let descriptor = Descriptor {
+        dir: dir.to_path_buf(),
+        version: Version::OA,
+        generation: 1,
+    };
+    let header = schema.serialization_header(TIMESTAMP, 0, 0);
+    let mut writer =
+        SstableWriter::create(Arc::new(ilion_vfs::RealFs), descriptor, header, options)
+            .expect("create writer");
+    for k in keys {
+        let rows = (0..WIDE_ROWS as i32)
+            .map(|ck| {
+                ilion_sstable::rows::Unfiltered::Row(Row {
+                    clustering: vec![Some(ck.to_be_bytes().to_vec())],
+                    liveness: Some(LivenessInfo {
+                        timestamp: TIMESTAMP,
+                        expiry: None,
+                    }),
+                    deletion: None,
+                    columns: (0..WIDE_COLUMNS)
+                        .map(|column| ColumnData::Simple {
+                            column,
+                            cell: Cell {
+                                timestamp: TIMESTAMP,
+                                kind: CellKind::Live,
+                                path: None,
+                                value: (ck * 7 + column as i32).to_be_bytes().to_vec(),
+                            },
+                        })
+                        .collect(),
+                })
+            })
+            .collect();
+        let partition = Partition {
+            key: k,
+            deletion: ilion_sstable::reconcile::DeletionTime::LIVE,
+            static_row: None,
+            unfiltereds: rows,
+        };
+        writer.append(&partition).expect("append");
+    }
+    writer.finish().expect("finish")
+}
+
+fn wide_scan(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let reader = SstableReader::open(&wide_table(dir.path())).expect("open");
+    let mut group = c.benchmark_group("sstable/scan/16KiB");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(
+        (WIDE_PARTITIONS * WIDE_ROWS * WIDE_COLUMNS) as u64,
+    ));
+    group.bench_function("wide-rows", |b| b.iter(|| count_cells(&reader)));
+    group.finish();
+}
+
+criterion_group!(sstable, benches, wide_scan);
 criterion_main!(sstable);

@@ -65,15 +65,26 @@ pub(crate) fn read_values(
     types: &[String],
     count: usize,
 ) -> Result<Vec<ClusteringValue>> {
-    if count > types.len() {
+    let fixed: Vec<Option<usize>> = types.iter().map(|t| fixed_value_length(t)).collect();
+    read_fixed_values(c, &fixed, count)
+}
+
+/// [`read_values`] for types whose fixed value lengths (`None`: written
+/// with a length) are known already.
+pub(crate) fn read_fixed_values(
+    c: &mut Cursor<'_>,
+    fixed: &[Option<usize>],
+    count: usize,
+) -> Result<Vec<ClusteringValue>> {
+    if count > fixed.len() {
         return Err(c.corrupt(format!(
             "clustering of {count} values for {} clustering columns",
-            types.len()
+            fixed.len()
         )));
     }
     let mut values = Vec::with_capacity(count);
     let mut header = 0u64;
-    for (i, type_string) in types.iter().take(count).enumerate() {
+    for (i, fixed) in fixed.iter().take(count).enumerate() {
         if i % 32 == 0 {
             header = c.vint("clustering header")?;
         }
@@ -83,8 +94,8 @@ pub(crate) fn read_values(
         } else if bits & 0b01 != 0 {
             Some(Vec::new())
         } else {
-            let value = match fixed_value_length(type_string) {
-                Some(len) => c.take(len, "clustering value")?,
+            let value = match fixed {
+                Some(len) => c.take(*len, "clustering value")?,
                 None => c.bytes_vint("clustering value")?,
             };
             Some(value.to_vec())

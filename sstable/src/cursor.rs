@@ -56,16 +56,24 @@ impl<'a> Cursor<'a> {
         Error::corrupt(self.path, offset, reason)
     }
 
+    #[inline]
     pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        if self.remaining() < n {
-            return Err(self.corrupt(format!(
-                "{what}: needs {n} bytes, {} left",
-                self.remaining()
-            )));
+        match self.bytes.get(self.pos..self.pos.wrapping_add(n)) {
+            Some(out) if self.pos.checked_add(n).is_some() => {
+                self.pos += n;
+                Ok(out)
+            }
+            _ => Err(self.short(n, what)),
         }
-        let out = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(out)
+    }
+
+    /// The error for a read past the end, kept out of the hot path.
+    #[cold]
+    fn short(&self, n: usize, what: &str) -> Error {
+        self.corrupt(format!(
+            "{what}: needs {n} bytes, {} left",
+            self.remaining()
+        ))
     }
 
     fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {

@@ -2,7 +2,7 @@
 //! `UnfilteredSerializer` and `Cell.Serializer`, read back. Layout:
 //! `docs/format.md` ("Data.db").
 
-use crate::clustering::{read_bound, read_values, PrefixKind};
+use crate::clustering::{read_bound, read_fixed_values, PrefixKind};
 use crate::cursor::Cursor;
 use crate::error::Result;
 use crate::reconcile::{CellKind, DeletionTime, LivenessInfo};
@@ -10,6 +10,7 @@ use crate::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
 use crate::statistics::{HeaderColumn, SerializationHeader};
 use crate::types::{cell_value_type, fixed_value_length, is_multi_cell};
 use crate::version::Version;
+use std::borrow::Cow;
 use std::path::Path;
 
 // Unfiltered flags.
@@ -76,10 +77,36 @@ enum Item {
 }
 
 /// What the decoder needs of a column.
+#[derive(Debug, Clone)]
 struct ColumnShape {
     type_string: String,
     multi_cell: bool,
     fixed_length: Option<usize>,
+}
+
+/// What decoding needs of a serialization header, worked out once per
+/// SSTable rather than once per read: each column's shape and each
+/// clustering type's fixed length.
+#[derive(Debug, Clone)]
+pub struct HeaderShapes {
+    statics: Vec<ColumnShape>,
+    regulars: Vec<ColumnShape>,
+    clustering_fixed: Vec<Option<usize>>,
+}
+
+impl HeaderShapes {
+    /// The shapes of `header`'s columns.
+    pub fn new(header: &SerializationHeader) -> Self {
+        HeaderShapes {
+            statics: shapes(&header.static_columns),
+            regulars: shapes(&header.regular_columns),
+            clustering_fixed: header
+                .clustering_types
+                .iter()
+                .map(|t| fixed_value_length(t))
+                .collect(),
+        }
+    }
 }
 
 fn shapes(columns: &[HeaderColumn]) -> Vec<ColumnShape> {
@@ -99,8 +126,7 @@ pub struct DataReader<'a> {
     cursor: Cursor<'a>,
     header: &'a SerializationHeader,
     version: Version,
-    statics: Vec<ColumnShape>,
-    regulars: Vec<ColumnShape>,
+    shapes: Cow<'a, HeaderShapes>,
 }
 
 impl std::fmt::Debug for DataReader<'_> {
@@ -124,8 +150,23 @@ impl<'a> DataReader<'a> {
             cursor: Cursor::new(stream, path),
             header,
             version,
-            statics: shapes(&header.static_columns),
-            regulars: shapes(&header.regular_columns),
+            shapes: Cow::Owned(HeaderShapes::new(header)),
+        }
+    }
+
+    /// [`DataReader::new`] with the header's shapes worked out already.
+    pub fn with_shapes(
+        stream: &'a [u8],
+        header: &'a SerializationHeader,
+        shapes: &'a HeaderShapes,
+        version: Version,
+        path: &'a Path,
+    ) -> Self {
+        DataReader {
+            cursor: Cursor::new(stream, path),
+            header,
+            version,
+            shapes: Cow::Borrowed(shapes),
         }
     }
 
@@ -183,7 +224,7 @@ impl<'a> DataReader<'a> {
     pub fn partition_header(&mut self) -> Result<(Vec<u8>, DeletionTime, Option<Row>)> {
         let key = self.cursor.bytes_short("partition key")?.to_vec();
         let deletion = read_deletion_time(&mut self.cursor, self.version)?;
-        if self.statics.is_empty() {
+        if self.shapes.statics.is_empty() {
             return Ok((key, deletion, None));
         }
         let at = self.cursor.position();
@@ -225,7 +266,7 @@ impl<'a> DataReader<'a> {
         if flags & IS_MARKER != 0 {
             Ok(Item::Unfiltered(Unfiltered::Marker(self.marker()?)))
         } else if extended & IS_STATIC != 0 {
-            if self.statics.is_empty() {
+            if self.shapes.statics.is_empty() {
                 return Err(self
                     .cursor
                     .corrupt_at(at, "static row in a table without static columns"));
@@ -319,8 +360,8 @@ impl<'a> DataReader<'a> {
         let clustering = if is_static {
             Vec::new()
         } else {
-            let types = &self.header.clustering_types;
-            read_values(&mut self.cursor, types, types.len())?
+            let fixed = &self.shapes.clustering_fixed;
+            read_fixed_values(&mut self.cursor, fixed, fixed.len())?
         };
         let end = self.sized_end("row size")?;
         self.cursor.vint("previous unfiltered size")?;
@@ -342,21 +383,24 @@ impl<'a> DataReader<'a> {
             None
         };
         let count = if is_static {
-            self.statics.len()
+            self.shapes.statics.len()
         } else {
-            self.regulars.len()
+            self.shapes.regulars.len()
         };
-        let present = if flags & HAS_ALL_COLUMNS != 0 {
-            (0..count).collect()
+        // Most rows carry every column: no subset to allocate then.
+        let subset = if flags & HAS_ALL_COLUMNS != 0 {
+            None
         } else {
-            crate::column_subset::read_subset(&mut self.cursor, count)?
+            Some(crate::column_subset::read_subset(&mut self.cursor, count)?)
         };
-        let mut columns = Vec::with_capacity(present.len());
-        for column in present {
+        let present = subset.as_ref().map_or(count, Vec::len);
+        let mut columns = Vec::with_capacity(present);
+        for i in 0..present {
+            let column = subset.as_ref().map_or(i, |s| s[i]);
             let multi_cell = if is_static {
-                &self.statics
+                &self.shapes.statics
             } else {
-                &self.regulars
+                &self.shapes.regulars
             }[column]
                 .multi_cell;
             if multi_cell {
@@ -465,9 +509,9 @@ impl<'a> DataReader<'a> {
             Vec::new()
         } else {
             let shape = &(if is_static {
-                &self.statics
+                &self.shapes.statics
             } else {
-                &self.regulars
+                &self.shapes.regulars
             })[column];
             let fixed = match &path {
                 Some(path) => {

@@ -21,6 +21,17 @@ pub struct IndexEntry {
     pub row_index: Option<RowIndex>,
 }
 
+/// An index entry's key and positions, without its row index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexKey<'a> {
+    /// Where the entry starts in Index.db.
+    pub offset: u64,
+    /// The partition key.
+    pub key: &'a [u8],
+    /// Where the partition starts in the data stream.
+    pub position: u64,
+}
+
 /// A partition's row index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowIndex {
@@ -108,10 +119,11 @@ impl<'a> IndexReader<'a> {
     /// Corruption naming Index.db and the offset.
     pub fn find_key(&mut self, key: &[u8], end: u64) -> Result<Option<IndexEntry>> {
         while self.cursor.position() < end {
-            let Some((at, entry_key)) = self.next_key()? else {
+            let Some(next) = self.next_key()? else {
                 break;
             };
-            if entry_key == key {
+            if next.key == key {
+                let at = next.offset;
                 self.cursor.set_position(at)?;
                 return self.next_entry();
             }
@@ -119,22 +131,26 @@ impl<'a> IndexReader<'a> {
         Ok(None)
     }
 
-    /// The offset and key of the next entry, skipping the rest of it, or
+    /// The next entry's key and positions, skipping its row index, or
     /// `None` at the end of the file.
     ///
     /// # Errors
     /// Corruption naming Index.db and the offset.
-    pub fn next_key(&mut self) -> Result<Option<(u64, &'a [u8])>> {
+    pub fn next_key(&mut self) -> Result<Option<IndexKey<'a>>> {
         let c = &mut self.cursor;
         if c.remaining() == 0 {
             return Ok(None);
         }
-        let at = c.position();
+        let offset = c.position();
         let key = c.bytes_short("index key")?;
-        c.vint("partition position")?;
+        let position = c.vint("partition position")?;
         let size = row_index_size(c)?;
         c.take(size, "row index")?;
-        Ok(Some((at, key)))
+        Ok(Some(IndexKey {
+            offset,
+            key,
+            position,
+        }))
     }
 
     /// The data position of the next entry without decoding the rest of

@@ -60,9 +60,9 @@ impl KeyLookup {
         let mut entries = IndexReader::new(index, crate::version::Version::OA, &[], path);
         let mut samples = Vec::new();
         let mut n = 0usize;
-        while let Some((at, key)) = entries.next_key()? {
+        while let Some(entry) = entries.next_key()? {
             if n.is_multiple_of(INDEX_SAMPLE_INTERVAL) {
-                samples.push((decorate(partitioner, key), at));
+                samples.push((decorate(partitioner, entry.key), entry.offset));
             }
             n += 1;
         }
@@ -74,9 +74,57 @@ impl KeyLookup {
         })
     }
 
+    /// The partitioner the keys are ordered by.
+    pub fn partitioner(&self) -> Partitioner {
+        self.partitioner
+    }
+
     /// Bytes this keeps in memory.
     pub fn resident_bytes(&self) -> usize {
         self.samples.len() * 16 + self.first.1.len() + self.last.1.len()
+    }
+
+    /// The Index.db offset of the last sample at or before `position` (a
+    /// sort token and key; an empty key stands before every key of its
+    /// token), or 0: where a scan from `position` starts reading.
+    ///
+    /// # Errors
+    /// Corruption met in Index.db.
+    pub fn sample_before(
+        &self,
+        position: (i64, &[u8]),
+        index_bytes: &[u8],
+        index_path: &Path,
+    ) -> Result<u64> {
+        let after = self.samples_not_after(position, index_bytes, index_path)?;
+        Ok(after
+            .checked_sub(1)
+            .map_or(0, |sample| self.samples[sample].1))
+    }
+
+    /// How many samples sort at or before `target`.
+    fn samples_not_after(
+        &self,
+        target: (i64, &[u8]),
+        index_bytes: &[u8],
+        index_path: &Path,
+    ) -> Result<usize> {
+        // Tokens settle nearly every step, the sample's key bytes the rest.
+        let (mut after, mut hi) = (0, self.samples.len());
+        while after < hi {
+            let mid = (after + hi) / 2;
+            let (token, position) = self.samples[mid];
+            let order = match token.cmp(&target.0) {
+                Ordering::Equal => key_at(index_bytes, position, index_path)?.cmp(target.1),
+                other => other,
+            };
+            if order != Ordering::Greater {
+                after = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(after)
     }
 
     /// The index entry of `key`, or `None` when the SSTable does not hold
@@ -102,22 +150,7 @@ impl KeyLookup {
         {
             return Ok(None);
         }
-        // Binary search for the first sample after the key; tokens settle
-        // nearly every step, the sample's key bytes the rest.
-        let (mut after, mut hi) = (0, self.samples.len());
-        while after < hi {
-            let mid = (after + hi) / 2;
-            let (token, position) = self.samples[mid];
-            let order = match token.cmp(&target.0) {
-                Ordering::Equal => key_at(index_bytes, position, index_path)?.cmp(key),
-                other => other,
-            };
-            if order != Ordering::Greater {
-                after = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
+        let after = self.samples_not_after(target, index_bytes, index_path)?;
         let Some(sample) = after.checked_sub(1) else {
             return Ok(None);
         };

@@ -3,6 +3,15 @@
 use crate::murmur3::{murmur3_token, token_of_hash};
 use std::cmp::Ordering;
 
+/// A partition's token: where the partitioner places it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Token {
+    /// Murmur3: a signed 64-bit token.
+    Long(i64),
+    /// ByteOrdered: the key bytes themselves.
+    Bytes(Vec<u8>),
+}
+
 /// How partitions are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Partitioner {
@@ -47,6 +56,14 @@ impl Partitioner {
                 // Unsigned order as signed integers.
                 (u64::from_be_bytes(prefix) ^ (1 << 63)) as i64
             }
+        }
+    }
+
+    /// A key's token.
+    pub fn token(&self, key: &[u8]) -> Token {
+        match self {
+            Partitioner::Murmur3 => Token::Long(murmur3_token(key)),
+            Partitioner::ByteOrdered => Token::Bytes(key.to_vec()),
         }
     }
 

@@ -6,7 +6,7 @@ use crate::checksums::Checksums;
 use crate::chunk_cache::{next_table_id, ChunkCache, TableId};
 use crate::clustering::compare_prefixes;
 use crate::compression::{ChunkReader, CompressionInfo};
-use crate::data_reader::DataReader;
+use crate::data_reader::{DataReader, HeaderShapes};
 use crate::descriptor::{Component, Descriptor};
 use crate::error::{Error, Result};
 use crate::index::{IndexEntry, IndexReader};
@@ -37,9 +37,13 @@ pub struct SstableReader {
     index: Mmap,
     table_id: TableId,
     chunk_cache: Option<Arc<ChunkCache>>,
+    shapes: HeaderShapes,
 }
 
 pub use crate::slice::Slice;
+pub use scan::PartitionScan;
+
+mod scan;
 
 /// Decompressed data-stream bytes: a range of one cached chunk, or a copy
 /// gathered from several.
@@ -173,6 +177,7 @@ impl SstableReader {
             &summary.first_key,
             &summary.last_key,
         )?;
+        let shapes = HeaderShapes::new(&statistics.header);
         Ok(SstableReader {
             data_path: data_path.to_path_buf(),
             index_path,
@@ -187,6 +192,7 @@ impl SstableReader {
             index,
             table_id: next_table_id(),
             chunk_cache,
+            shapes,
         })
     }
 
@@ -214,9 +220,10 @@ impl SstableReader {
             return Ok(None);
         };
         let bytes = self.stream_range(entry.position, end)?;
-        let mut reader = DataReader::new(
+        let mut reader = DataReader::with_shapes(
             &bytes,
             &self.statistics.header,
+            &self.shapes,
             self.version,
             &self.data_path,
         );
@@ -338,7 +345,8 @@ impl SstableReader {
         let (key_read, deletion, static_row, unfiltereds, open_before) = match &entry.row_index {
             None => {
                 let bytes = self.stream_range(entry.position, end)?;
-                let mut reader = DataReader::new(&bytes, header, self.version, &data_path);
+                let mut reader =
+                    DataReader::with_shapes(&bytes, header, &self.shapes, self.version, &data_path);
                 let p = reader
                     .next_partition()?
                     .ok_or_else(|| Error::corrupt(&data_path, entry.position, "no partition"))?;
@@ -348,7 +356,8 @@ impl SstableReader {
                 let head =
                     self.stream_range(entry.position, entry.position + row_index.header_length)?;
                 let (key_read, deletion, static_row) =
-                    DataReader::new(&head, header, self.version, &data_path).partition_header()?;
+                    DataReader::with_shapes(&head, header, &self.shapes, self.version, &data_path)
+                        .partition_header()?;
                 // Blocks that may hold part of the slice: the first whose
                 // last name reaches the start, through the last whose first
                 // name does not pass the end.
@@ -373,7 +382,13 @@ impl SstableReader {
                     let from = entry.position + blocks[first].offset;
                     let to = entry.position + blocks[last - 1].offset + blocks[last - 1].width;
                     let bytes = self.stream_range(from, to)?;
-                    let mut reader = DataReader::new(&bytes, header, self.version, &data_path);
+                    let mut reader = DataReader::with_shapes(
+                        &bytes,
+                        header,
+                        &self.shapes,
+                        self.version,
+                        &data_path,
+                    );
                     while let Some(u) = reader.next_unfiltered()? {
                         unfiltereds.push(u);
                     }
@@ -400,21 +415,13 @@ impl SstableReader {
         }))
     }
 
-    /// Every partition, in order (the whole data stream is decompressed,
-    /// chunk by chunk, every CRC checked).
+    /// Every partition, in order, collected (see [`SstableReader::iter`]
+    /// for the streaming form).
     ///
     /// # Errors
     /// The first corruption met.
     pub fn scan(&self) -> Result<Vec<Partition>> {
-        let data_path = self.component(Component::Data);
-        let stream = ChunkReader::new(&self.compression, &self.data, &data_path)?.read_all()?;
-        let mut reader =
-            DataReader::new(&stream, &self.statistics.header, self.version, &data_path);
-        let mut out = Vec::new();
-        while let Some(p) = reader.next_partition()? {
-            out.push(p);
-        }
-        Ok(out)
+        self.iter()?.collect()
     }
 
     /// Checks every checksum: the Data.db digest and every chunk's CRC (the

@@ -11,7 +11,7 @@
 
 use ilion_sstable::clustering::{ClusteringBound, ClusteringValue, PrefixKind};
 use ilion_sstable::descriptor::Descriptor;
-use ilion_sstable::partitioner::Partitioner;
+use ilion_sstable::partitioner::{Partitioner, Token};
 use ilion_sstable::reader::{Slice, SstableReader};
 use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
 use ilion_sstable::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
@@ -21,6 +21,7 @@ use ilion_sstable::writer::{SstableWriter, WriterOptions};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeSet;
+use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
 const MARSHAL: &str = "org.apache.cassandra.db.marshal.";
@@ -356,6 +357,45 @@ fn run(seed: u64, version: Version, partitioner: Partitioner) {
             assert_eq!((&got.static_row, got.deletion), (&p.static_row, p.deletion));
         }
     }
+    // Token-range scans, bounds included or excluded, against the model.
+    let tokens: Vec<Token> = model.iter().map(|p| partitioner.token(&p.key)).collect();
+    for _ in 0..30 {
+        let mut bound = || -> Bound<Token> {
+            let t = tokens[g.rng.random_range(0..tokens.len())].clone();
+            // Sometimes a token between partitions.
+            let t = match (t, g.rng.random_bool(0.3)) {
+                (Token::Long(v), true) => Token::Long(v.saturating_add(1)),
+                (Token::Bytes(mut k), true) => {
+                    k.push(0);
+                    Token::Bytes(k)
+                }
+                (t, false) => t,
+            };
+            match g.rng.random_range(0..5) {
+                0 => Bound::Unbounded,
+                1 | 2 => Bound::Included(t),
+                _ => Bound::Excluded(t),
+            }
+        };
+        let (start, end) = (bound(), bound());
+        let expected: Vec<&Partition> = model
+            .iter()
+            .zip(&tokens)
+            .filter(|(_, t)| (start.as_ref(), end.as_ref()).contains(*t))
+            .map(|(p, _)| p)
+            .collect();
+        let got: Vec<Partition> = reader
+            .scan_range(start.clone(), end.clone())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            got.iter().collect::<Vec<_>>(),
+            expected,
+            "seed {seed}: scan {start:?}..{end:?}"
+        );
+    }
+
     // Absent keys are absent.
     for _ in 0..200 {
         let key: Vec<u8> = (0..g.rng.random_range(1..30))

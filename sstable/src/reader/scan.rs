@@ -1,0 +1,205 @@
+//! Scans: every partition of an SSTable, or those in a token range, in
+//! order, as an iterator. Index.db is walked beside Data.db, so each
+//! partition's extent is known before it is decoded; the data stream is
+//! decompressed one chunk at a time into a window that holds only the
+//! chunks the current partition spans, so memory does not grow with the
+//! SSTable.
+
+use super::SstableReader;
+use crate::compression::ChunkReader;
+use crate::data_reader::DataReader;
+use crate::error::{Error, Result};
+use crate::index::{IndexKey, IndexReader};
+use crate::partitioner::{Partitioner, Token};
+use crate::rows::Partition;
+use std::ops::Bound;
+
+/// The partitions of an SSTable in a token range, in order.
+pub struct PartitionScan<'r> {
+    reader: &'r SstableReader,
+    chunks: ChunkReader<'r>,
+    index: IndexReader<'r>,
+    /// The next index entry, read ahead to learn where its predecessor
+    /// ends.
+    next: Option<IndexKey<'r>>,
+    end: Bound<Token>,
+    window: Vec<u8>,
+    window_start: u64,
+    finished: bool,
+}
+
+impl std::fmt::Debug for PartitionScan<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionScan")
+            .field("window_start", &self.window_start)
+            .finish_non_exhaustive()
+    }
+}
+
+fn after_start(token: &Token, start: &Bound<Token>) -> bool {
+    match start {
+        Bound::Unbounded => true,
+        Bound::Included(s) => token >= s,
+        Bound::Excluded(s) => token > s,
+    }
+}
+
+fn before_end(token: &Token, end: &Bound<Token>) -> bool {
+    match end {
+        Bound::Unbounded => true,
+        Bound::Included(e) => token <= e,
+        Bound::Excluded(e) => token < e,
+    }
+}
+
+/// The sort position at or before every key whose token is `token`.
+fn lower_position(partitioner: Partitioner, token: &Token) -> (i64, &[u8]) {
+    match token {
+        Token::Long(t) => (*t, &[]),
+        Token::Bytes(k) => (partitioner.sort_token(k, (0, 0)), k.as_slice()),
+    }
+}
+
+impl<'r> PartitionScan<'r> {
+    pub(super) fn new(
+        reader: &'r SstableReader,
+        start: Bound<Token>,
+        end: Bound<Token>,
+    ) -> Result<PartitionScan<'r>> {
+        let partitioner = reader.lookup.partitioner();
+        let chunks = ChunkReader::new(&reader.compression, &reader.data, &reader.data_path)?;
+        let types = &reader.statistics.header.clustering_types;
+        let mut index = IndexReader::new(&reader.index, reader.version, types, &reader.index_path);
+        if let Bound::Included(t) | Bound::Excluded(t) = &start {
+            let offset = reader.lookup.sample_before(
+                lower_position(partitioner, t),
+                &reader.index,
+                &reader.index_path,
+            )?;
+            index.seek(offset)?;
+        }
+        // Skip the entries before the start (at most one sample's worth).
+        let mut next = index.next_key()?;
+        while let Some(entry) = next {
+            if after_start(&partitioner.token(entry.key), &start) {
+                break;
+            }
+            next = index.next_key()?;
+        }
+        Ok(PartitionScan {
+            reader,
+            chunks,
+            index,
+            next,
+            end,
+            window: Vec::new(),
+            window_start: 0,
+            finished: false,
+        })
+    }
+
+    fn next_partition(&mut self) -> Result<Option<Partition>> {
+        let Some(entry) = self.next.take() else {
+            return Ok(None);
+        };
+        let partitioner = self.reader.lookup.partitioner();
+        if !matches!(self.end, Bound::Unbounded)
+            && !before_end(&partitioner.token(entry.key), &self.end)
+        {
+            return Ok(None);
+        }
+        self.next = self.index.next_key()?;
+        let data_length = self.reader.compression.data_length;
+        let end = self.next.map_or(data_length, |n| n.position);
+        let start = entry.position;
+        let data_path = &self.reader.data_path;
+        if end <= start || end > data_length || start < self.window_start {
+            return Err(Error::corrupt(
+                &self.reader.index_path,
+                entry.offset,
+                format!("partition at {start} ends at {end}"),
+            ));
+        }
+        let chunk = u64::from(self.reader.compression.chunk_length);
+        // Drop the chunks before the partition, then decompress up to its
+        // end.
+        let first_chunk_start = start / chunk * chunk;
+        if first_chunk_start > self.window_start {
+            let drop = ((first_chunk_start - self.window_start) as usize).min(self.window.len());
+            self.window.drain(..drop);
+            self.window_start += drop as u64;
+            if self.window.is_empty() {
+                self.window_start = first_chunk_start;
+            }
+        }
+        while self.window_start + (self.window.len() as u64) < end {
+            let next_chunk = (self.window_start + self.window.len() as u64) / chunk;
+            if next_chunk as usize >= self.chunks.chunk_count() {
+                return Err(Error::corrupt(
+                    data_path,
+                    start,
+                    "partition past the last chunk",
+                ));
+            }
+            self.chunks
+                .read_chunk(next_chunk as usize, &mut self.window)?;
+        }
+        let from = (start - self.window_start) as usize;
+        let to = (end - self.window_start) as usize;
+        let bytes = self
+            .window
+            .get(from..to)
+            .ok_or_else(|| Error::corrupt(data_path, start, "chunks shorter than expected"))?;
+        let mut decoder = DataReader::with_shapes(
+            bytes,
+            &self.reader.statistics.header,
+            &self.reader.shapes,
+            self.reader.version,
+            data_path,
+        );
+        match decoder.next_partition()? {
+            Some(p) if p.key == entry.key => Ok(Some(p)),
+            _ => Err(Error::corrupt(
+                data_path,
+                start,
+                "the index points at a different partition",
+            )),
+        }
+    }
+}
+
+impl Iterator for PartitionScan<'_> {
+    type Item = Result<Partition>;
+
+    fn next(&mut self) -> Option<Result<Partition>> {
+        if self.finished {
+            return None;
+        }
+        let item = self.next_partition().transpose();
+        // After the end or an error, the scan is over.
+        if !matches!(item, Some(Ok(_))) {
+            self.finished = true;
+        }
+        item
+    }
+}
+
+impl SstableReader {
+    /// Every partition, in order, decoded one at a time.
+    ///
+    /// # Errors
+    /// The iterator yields the first corruption met, then ends.
+    pub fn iter(&self) -> Result<PartitionScan<'_>> {
+        PartitionScan::new(self, Bound::Unbounded, Bound::Unbounded)
+    }
+
+    /// The partitions whose tokens lie between `start` and `end`, in order
+    /// (tokens of this SSTable's partitioner: [`Token::Long`] under
+    /// Murmur3, [`Token::Bytes`] under ByteOrdered).
+    ///
+    /// # Errors
+    /// Corruption met finding the start; the iterator yields later ones.
+    pub fn scan_range(&self, start: Bound<Token>, end: Bound<Token>) -> Result<PartitionScan<'_>> {
+        PartitionScan::new(self, start, end)
+    }
+}
