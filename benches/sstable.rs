@@ -7,7 +7,8 @@
 //!   included; throughput in partitions/s.
 //! - `sstable/get-present/{chunk}/{cached,uncached}`: point lookup of a
 //!   random present key in the warm SSTable (files in the page cache), with
-//!   a decompressed-chunk cache that holds the table or without one.
+//!   a chunk cache and a key cache that hold the whole table (warmed by one
+//!   lookup of every key), or without caches.
 //! - `sstable/get-absent`: a key the bloom filter rejects.
 //! - `sstable/scan/{chunk}/key-value`: a full scan of the 1M-partition
 //!   table (one cell per partition); throughput in cells/s.
@@ -141,9 +142,21 @@ fn benches(c: &mut Criterion) {
         let table_dir = tempfile::tempdir_in(dir.path()).expect("dir");
         let data = write(table_dir.path(), 1, chunk, &partitions);
         let reader = SstableReader::open(&data).expect("open");
-        // A cache that holds the whole table's decompressed chunks.
-        let cache = Arc::new(ilion_sstable::chunk_cache::ChunkCache::new(512 << 20));
-        let cached = SstableReader::open_with_cache(&data, Some(cache)).expect("open");
+        // Caches that hold the whole table: its decompressed chunks and
+        // every key's position.
+        let caches = ilion_sstable::reader::ReaderCaches {
+            chunks: Some(Arc::new(ilion_sstable::chunk_cache::ChunkCache::new(
+                512 << 20,
+            ))),
+            keys: Some(Arc::new(ilion_sstable::chunk_cache::KeyCache::new(
+                256 << 20,
+            ))),
+        };
+        let cached = SstableReader::open_with_caches(&data, caches).expect("open");
+        // Warm them: every key once.
+        for i in 0..PARTITIONS as u64 {
+            cached.get(&key(i)).expect("get").expect("present");
+        }
         let memory = reader.resident_memory();
         eprintln!(
             "chunk {} KiB: files {:.1} MB; resident: filter {} B, summary {} B, chunk offsets {} B",

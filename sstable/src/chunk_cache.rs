@@ -1,150 +1,113 @@
-//! A cache of decompressed Data.db chunks, shared by every open SSTable:
-//! a point lookup then costs a hash probe instead of an LZ4 decompression
-//! of a whole chunk. Bounded in bytes; sharded so that readers on several
-//! threads rarely meet on one lock; evicts with the CLOCK (second chance)
-//! policy, which keeps chunks read again since they were last considered.
+//! Caches shared by every open SSTable: decompressed Data.db chunks (a
+//! point lookup then costs a hash probe instead of an LZ4 decompression of
+//! a whole chunk) and partition positions by key (Cassandra's key cache: a
+//! lookup then skips the bloom filter and the Index.db search). Both are
+//! bounded in bytes and evict with CLOCK (`clock_cache`).
 
-use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
+use crate::clock_cache::ClockCache;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Identifies one SSTable's chunks in the cache.
+/// Identifies one SSTable's entries in the caches.
 pub type TableId = u64;
 
 static NEXT_TABLE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh id for an SSTable opened now (ids are never reused, so a closed
-/// table's chunks can never be served for another).
+/// table's entries can never be served for another).
 pub fn next_table_id() -> TableId {
     NEXT_TABLE_ID.fetch_add(1, Ordering::Relaxed)
-}
-
-const SHARDS: usize = 16;
-
-/// Hashes the cache's keys, two integers, with one multiply-fold: the
-/// default SipHash, built against hash flooding, costs more than the rest
-/// of a cache probe, and these keys are not attacker-chosen.
-#[derive(Debug, Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        let mixed = u128::from(self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
-        self.0 = (mixed as u64) ^ ((mixed >> 64) as u64);
-    }
-}
-
-type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
-
-/// A cached chunk and whether it was read since the clock hand last
-/// passed it.
-type Entry = (Arc<[u8]>, bool);
-
-#[derive(Debug, Default)]
-struct Shard {
-    chunks: HashMap<(TableId, u64), Entry, KeyHash>,
-    clock: VecDeque<(TableId, u64)>,
-    bytes: usize,
 }
 
 /// Decompressed chunks, up to a byte budget.
 #[derive(Debug)]
 pub struct ChunkCache {
-    shards: Vec<Mutex<Shard>>,
-    shard_capacity: usize,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    cache: ClockCache<Arc<[u8]>>,
 }
 
 impl ChunkCache {
     /// A cache holding up to `capacity_bytes` of decompressed chunks.
     pub fn new(capacity_bytes: usize) -> Self {
         ChunkCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            shard_capacity: capacity_bytes / SHARDS,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            cache: ClockCache::new(capacity_bytes),
         }
-    }
-
-    fn shard(&self, table: TableId, chunk: u64) -> &Mutex<Shard> {
-        let mixed =
-            (table.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ chunk).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-        &self.shards[(mixed >> 60) as usize % SHARDS]
     }
 
     /// The cached chunk, if present.
     pub fn get(&self, table: TableId, chunk: u64) -> Option<Arc<[u8]>> {
-        let mut shard = self.shard(table, chunk).lock();
-        match shard.chunks.get_mut(&(table, chunk)) {
-            Some((bytes, referenced)) => {
-                *referenced = true;
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                Some(bytes.clone())
-            }
-            None => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                None
-            }
-        }
+        self.cache.get((table, chunk))
     }
 
-    /// Caches a chunk, evicting others if the shard is over its budget.
+    /// Caches a chunk, evicting others if over budget.
     pub fn insert(&self, table: TableId, chunk: u64, bytes: Arc<[u8]>) {
-        if bytes.len() > self.shard_capacity {
-            return;
-        }
-        let mut guard = self.shard(table, chunk).lock();
-        let shard = &mut *guard;
-        let len = bytes.len();
-        if let Some((old, _)) = shard.chunks.insert((table, chunk), (bytes, false)) {
-            shard.bytes -= old.len();
-        } else {
-            shard.clock.push_back((table, chunk));
-        }
-        shard.bytes += len;
-        while shard.bytes > self.shard_capacity {
-            let Some(candidate) = shard.clock.pop_front() else {
-                break;
-            };
-            match shard.chunks.get_mut(&candidate) {
-                Some((_, referenced)) if *referenced => {
-                    *referenced = false;
-                    shard.clock.push_back(candidate);
-                }
-                Some(_) => {
-                    if let Some((old, _)) = shard.chunks.remove(&candidate) {
-                        shard.bytes -= old.len();
-                    }
-                }
-                None => {}
-            }
-        }
+        let weight = bytes.len();
+        self.cache.insert((table, chunk), bytes, weight);
     }
 
     /// Bytes cached now.
     pub fn size(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().bytes).sum()
+        self.cache.size()
     }
 
-    /// Lookups served from the cache and lookups that missed, since
-    /// creation.
+    /// Lookups served from the cache and lookups that missed.
     pub fn hits_and_misses(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
+        self.cache.hits_and_misses()
+    }
+}
+
+/// Where a partition lies: found through the index once, remembered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyPosition {
+    /// Start of the partition in the uncompressed data stream.
+    pub data_start: u64,
+    /// End of the partition in the data stream.
+    pub data_end: u64,
+    /// Start of its entry in Index.db (for the row index).
+    pub index_offset: u64,
+}
+
+/// Partition positions by key, up to a byte budget.
+#[derive(Debug)]
+pub struct KeyCache {
+    cache: ClockCache<(Arc<[u8]>, KeyPosition)>,
+}
+
+/// Bytes an entry costs beyond its key: the map slot, the clock slot and
+/// the key's allocation header, roughly.
+const KEY_ENTRY_OVERHEAD: usize = 96;
+
+impl KeyCache {
+    /// A cache holding up to about `capacity_bytes` of entries.
+    pub fn new(capacity_bytes: usize) -> Self {
+        KeyCache {
+            cache: ClockCache::new(capacity_bytes),
+        }
+    }
+
+    /// The position of `key` (whose 64-bit hash is `hash`) in `table`.
+    pub fn get(&self, table: TableId, hash: u64, key: &[u8]) -> Option<KeyPosition> {
+        // Two keys may share a hash: the stored key decides.
+        self.cache
+            .get((table, hash))
+            .filter(|(stored, _)| **stored == *key)
+            .map(|(_, position)| position)
+    }
+
+    /// Remembers where `key` lies in `table`.
+    pub fn insert(&self, table: TableId, hash: u64, key: &[u8], position: KeyPosition) {
+        let weight = key.len() + KEY_ENTRY_OVERHEAD;
+        self.cache
+            .insert((table, hash), (Arc::from(key), position), weight);
+    }
+
+    /// Bytes cached now (estimated).
+    pub fn size(&self) -> usize {
+        self.cache.size()
+    }
+
+    /// Lookups served from the cache and lookups that missed.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        self.cache.hits_and_misses()
     }
 }
 
@@ -152,46 +115,26 @@ impl ChunkCache {
 mod tests {
     use super::*;
 
-    fn chunk(byte: u8, len: usize) -> Arc<[u8]> {
-        vec![byte; len].into()
+    #[test]
+    fn the_key_cache_tells_colliding_keys_apart() {
+        let cache = KeyCache::new(1 << 20);
+        let position = KeyPosition {
+            data_start: 1,
+            data_end: 2,
+            index_offset: 3,
+        };
+        cache.insert(1, 42, b"a", position);
+        assert_eq!(cache.get(1, 42, b"a"), Some(position));
+        assert_eq!(cache.get(1, 42, b"b"), None);
+        assert_eq!(cache.get(2, 42, b"a"), None);
     }
 
     #[test]
-    fn serves_what_it_holds_and_stays_within_budget() {
-        let cache = ChunkCache::new(16 * 1024);
-        for i in 0..100 {
-            cache.insert(1, i, chunk(i as u8, 512));
-        }
-        assert!(cache.size() <= 16 * 1024);
-        let held = (0..100).filter(|&i| cache.get(1, i).is_some()).count();
-        assert!(held > 0 && held < 100, "{held}");
-        for i in 0..100 {
-            if let Some(c) = cache.get(1, i) {
-                assert!(c.iter().all(|b| *b == i as u8));
-            }
-        }
-        assert!(cache.get(2, 0).is_none());
-        let (hits, misses) = cache.hits_and_misses();
-        assert_eq!(hits + misses, 201);
-    }
-
-    #[test]
-    fn recently_read_chunks_survive_eviction() {
-        // One shard's worth of budget per chunk id space: use one table and
-        // re-read chunk 0 between inserts.
-        let cache = ChunkCache::new(SHARDS * 4 * 512);
-        cache.insert(7, 0, chunk(0, 512));
-        for i in 1..200 {
-            assert!(cache.get(7, 0).is_some(), "chunk 0 evicted at {i}");
-            cache.insert(7, i, chunk(1, 512));
-        }
-        assert!(cache.insert_too_big_is_ignored());
-    }
-
-    impl ChunkCache {
-        fn insert_too_big_is_ignored(&self) -> bool {
-            self.insert(9, 9, chunk(0, self.shard_capacity + 1));
-            self.get(9, 9).is_none()
-        }
+    fn the_chunk_cache_serves_chunks() {
+        let cache = ChunkCache::new(1 << 20);
+        cache.insert(3, 7, vec![1, 2, 3].into());
+        assert_eq!(cache.get(3, 7).as_deref(), Some(&[1u8, 2, 3][..]));
+        assert!(cache.get(3, 8).is_none());
+        assert_eq!(cache.size(), 3);
     }
 }

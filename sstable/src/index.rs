@@ -117,18 +117,26 @@ impl<'a> IndexReader<'a> {
     ///
     /// # Errors
     /// Corruption naming Index.db and the offset.
-    pub fn find_key(&mut self, key: &[u8], end: u64) -> Result<Option<IndexEntry>> {
+    pub fn find_key(&mut self, key: &[u8], end: u64) -> Result<Option<IndexKey<'a>>> {
         while self.cursor.position() < end {
-            let Some(next) = self.next_key()? else {
-                break;
-            };
-            if next.key == key {
-                let at = next.offset;
-                self.cursor.set_position(at)?;
-                return self.next_entry();
+            match self.next_key()? {
+                Some(next) if next.key == key => return Ok(Some(next)),
+                Some(_) => {}
+                None => break,
             }
         }
         Ok(None)
+    }
+
+    /// The whole entry at `offset` (from [`IndexKey::offset`]), row index
+    /// included.
+    ///
+    /// # Errors
+    /// Corruption naming Index.db and the offset.
+    pub fn entry_at(&mut self, offset: u64) -> Result<IndexEntry> {
+        self.seek(offset)?;
+        self.next_entry()?
+            .ok_or_else(|| self.cursor.corrupt_at(offset, "no index entry here"))
     }
 
     /// The next entry's key and positions, skipping its row index, or

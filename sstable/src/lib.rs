@@ -15,6 +15,7 @@ pub mod cardinality;
 pub mod checksums;
 pub mod chunk_cache;
 mod chunk_writer;
+mod clock_cache;
 pub mod clustering;
 mod column_subset;
 mod component_file;

@@ -13,7 +13,7 @@
 use crate::bloom::BloomFilter;
 use crate::cursor::Cursor;
 use crate::error::Result;
-use crate::index::{IndexEntry, IndexReader};
+use crate::index::{IndexKey, IndexReader};
 use crate::partitioner::Partitioner;
 use std::cmp::Ordering;
 use std::path::Path;
@@ -127,20 +127,21 @@ impl KeyLookup {
         Ok(after)
     }
 
-    /// The index entry of `key`, or `None` when the SSTable does not hold
-    /// it. `index` reads the whole of Index.db.
+    /// The index entry of `key` (whose [`BloomFilter::hash`] is `hash`),
+    /// or `None` when the SSTable does not hold it. `index` reads the whole
+    /// of Index.db; after a hit it stands just past the entry.
     ///
     /// # Errors
     /// Corruption met in Index.db.
-    pub fn find(
+    pub fn find<'i>(
         &self,
         key: &[u8],
+        hash: (u64, u64),
         filter: &BloomFilter,
-        index: &mut IndexReader<'_>,
+        index: &mut IndexReader<'i>,
         index_bytes: &[u8],
         index_path: &Path,
-    ) -> Result<Option<IndexEntry>> {
-        let hash = BloomFilter::hash(key);
+    ) -> Result<Option<IndexKey<'i>>> {
         if !filter.may_contain_hash(hash) {
             return Ok(None);
         }

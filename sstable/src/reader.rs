@@ -3,13 +3,13 @@
 
 use crate::bloom::{BloomFilter, FilterLayout};
 use crate::checksums::Checksums;
-use crate::chunk_cache::{next_table_id, ChunkCache, TableId};
+use crate::chunk_cache::{next_table_id, ChunkCache, KeyCache, KeyPosition, TableId};
 use crate::clustering::compare_prefixes;
 use crate::compression::{ChunkReader, CompressionInfo};
 use crate::data_reader::{DataReader, HeaderShapes};
 use crate::descriptor::{Component, Descriptor};
 use crate::error::{Error, Result};
-use crate::index::{IndexEntry, IndexReader};
+use crate::index::IndexReader;
 use crate::lookup::KeyLookup;
 use crate::partitioner::Partitioner;
 use crate::rows::Partition;
@@ -36,7 +36,7 @@ pub struct SstableReader {
     data: Mmap,
     index: Mmap,
     table_id: TableId,
-    chunk_cache: Option<Arc<ChunkCache>>,
+    caches: ReaderCaches,
     shapes: HeaderShapes,
 }
 
@@ -44,6 +44,15 @@ pub use crate::slice::Slice;
 pub use scan::PartitionScan;
 
 mod scan;
+
+/// The caches an SSTable reader may share with others.
+#[derive(Debug, Clone, Default)]
+pub struct ReaderCaches {
+    /// Decompressed Data.db chunks.
+    pub chunks: Option<Arc<ChunkCache>>,
+    /// Partition positions by key.
+    pub keys: Option<Arc<KeyCache>>,
+}
 
 /// Decompressed data-stream bytes: a range of one cached chunk, or a copy
 /// gathered from several.
@@ -106,18 +115,15 @@ impl SstableReader {
     /// I/O errors, corruption of any component (named with its offset),
     /// an unknown version, partitioner or compressor.
     pub fn open(data_path: &Path) -> Result<SstableReader> {
-        Self::open_with_cache(data_path, None)
+        Self::open_with_caches(data_path, ReaderCaches::default())
     }
 
-    /// [`SstableReader::open`], keeping decompressed chunks in `cache`
-    /// (shared with other SSTables) when given.
+    /// [`SstableReader::open`], keeping decompressed chunks and partition
+    /// positions in the given caches (shared with other SSTables).
     ///
     /// # Errors
     /// As [`SstableReader::open`].
-    pub fn open_with_cache(
-        data_path: &Path,
-        chunk_cache: Option<Arc<ChunkCache>>,
-    ) -> Result<SstableReader> {
+    pub fn open_with_caches(data_path: &Path, caches: ReaderCaches) -> Result<SstableReader> {
         let descriptor = Descriptor::from_path(data_path)?;
         let version = descriptor.version;
         let path = |c: Component| descriptor.path(c);
@@ -191,7 +197,7 @@ impl SstableReader {
             data,
             index,
             table_id: next_table_id(),
-            chunk_cache,
+            caches,
             shapes,
         })
     }
@@ -216,10 +222,10 @@ impl SstableReader {
     /// # Errors
     /// Corruption met on the way.
     pub fn get(&self, key: &[u8]) -> Result<Option<Partition>> {
-        let Some((entry, end)) = self.locate(key)? else {
+        let Some(position) = self.locate(key)? else {
             return Ok(None);
         };
-        let bytes = self.stream_range(entry.position, end)?;
+        let bytes = self.stream_range(position.data_start, position.data_end)?;
         let mut reader = DataReader::with_shapes(
             &bytes,
             &self.statistics.header,
@@ -232,7 +238,7 @@ impl SstableReader {
             Some(p) if p.key == key => Ok(Some(p)),
             _ => Err(Error::corrupt(
                 &self.data_path,
-                entry.position,
+                position.data_start,
                 "the index points at a different partition",
             )),
         }
@@ -240,12 +246,23 @@ impl SstableReader {
 
     /// The index entry of `key` and where its partition ends in the data
     /// stream, or `None` when the SSTable does not hold it.
-    fn locate(&self, key: &[u8]) -> Result<Option<(IndexEntry, u64)>> {
+    fn locate(&self, key: &[u8]) -> Result<Option<KeyPosition>> {
+        let hash = BloomFilter::hash(key);
+        if let Some(cache) = &self.caches.keys {
+            if let Some(position) = cache.get(self.table_id, hash.0, key) {
+                return Ok(Some(position));
+            }
+        }
         let types = &self.statistics.header.clustering_types;
         let mut index = IndexReader::new(&self.index, self.version, types, &self.index_path);
-        let Some(entry) =
-            self.lookup
-                .find(key, &self.filter, &mut index, &self.index, &self.index_path)?
+        let Some(entry) = self.lookup.find(
+            key,
+            hash,
+            &self.filter,
+            &mut index,
+            &self.index,
+            &self.index_path,
+        )?
         else {
             return Ok(None);
         };
@@ -254,16 +271,24 @@ impl SstableReader {
         if end <= entry.position || end > data_length {
             return Err(Error::corrupt(
                 &self.index_path,
-                0,
+                entry.offset,
                 format!("partition at {} ends at {end}", entry.position),
             ));
         }
-        Ok(Some((entry, end)))
+        let position = KeyPosition {
+            data_start: entry.position,
+            data_end: end,
+            index_offset: entry.offset,
+        };
+        if let Some(cache) = &self.caches.keys {
+            cache.insert(self.table_id, hash.0, key, position);
+        }
+        Ok(Some(position))
     }
 
     /// One decompressed chunk, from the cache when there is one.
     fn chunk(&self, chunks: &ChunkReader<'_>, index: u64) -> Result<Arc<[u8]>> {
-        if let Some(cache) = &self.chunk_cache {
+        if let Some(cache) = &self.caches.chunks {
             if let Some(chunk) = cache.get(self.table_id, index) {
                 return Ok(chunk);
             }
@@ -271,7 +296,7 @@ impl SstableReader {
         let mut bytes = Vec::with_capacity(self.compression.chunk_length as usize);
         chunks.read_chunk(index as usize, &mut bytes)?;
         let chunk: Arc<[u8]> = bytes.into();
-        if let Some(cache) = &self.chunk_cache {
+        if let Some(cache) = &self.caches.chunks {
             cache.insert(self.table_id, index, chunk.clone());
         }
         Ok(chunk)
@@ -339,9 +364,19 @@ impl SstableReader {
                 what: format!("slices over clustering types {types:?}"),
             });
         }
-        let Some((entry, end)) = self.locate(key)? else {
+        let Some(position) = self.locate(key)? else {
             return Ok(None);
         };
+        let end = position.data_end;
+        let entry = IndexReader::new(&self.index, self.version, types, &self.index_path)
+            .entry_at(position.index_offset)?;
+        if entry.position != position.data_start {
+            return Err(Error::corrupt(
+                &self.index_path,
+                position.index_offset,
+                "index entry moved",
+            ));
+        }
         let (key_read, deletion, static_row, unfiltereds, open_before) = match &entry.row_index {
             None => {
                 let bytes = self.stream_range(entry.position, end)?;

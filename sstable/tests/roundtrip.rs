@@ -9,10 +9,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+use ilion_sstable::chunk_cache::{ChunkCache, KeyCache};
 use ilion_sstable::clustering::{ClusteringBound, ClusteringValue, PrefixKind};
 use ilion_sstable::descriptor::Descriptor;
 use ilion_sstable::partitioner::{Partitioner, Token};
-use ilion_sstable::reader::{Slice, SstableReader};
+use ilion_sstable::reader::{ReaderCaches, Slice, SstableReader};
 use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
 use ilion_sstable::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
 use ilion_sstable::schema::{ClusteringOrder, Column, TableSchema};
@@ -312,8 +313,26 @@ fn run(seed: u64, version: Version, partitioner: Partitioner) {
     for p in &model {
         writer.append(p).unwrap();
     }
-    let reader = SstableReader::open(&writer.finish().unwrap()).unwrap();
+    let data_path = writer.finish().unwrap();
+    let reader = SstableReader::open(&data_path).unwrap();
     reader.verify().unwrap();
+    // The same answers through small shared caches that evict constantly.
+    let caches = ReaderCaches {
+        chunks: Some(Arc::new(ChunkCache::new(64 << 10))),
+        keys: Some(Arc::new(KeyCache::new(4 << 10))),
+    };
+    let cached = SstableReader::open_with_caches(&data_path, caches).unwrap();
+    for _ in 0..2 {
+        for p in &model {
+            assert_eq!(
+                cached.get(&p.key).unwrap().as_ref(),
+                Some(p),
+                "seed {seed}: cached"
+            );
+            let full = cached.slice(&p.key, &Slice::all(), false).unwrap();
+            assert_eq!(full.as_ref(), Some(p), "seed {seed}: cached slice");
+        }
+    }
 
     assert_eq!(reader.scan().unwrap(), model, "seed {seed}: scan");
     let types = schema.clustering_types();

@@ -51,9 +51,10 @@ fn every_key_is_found_through_the_index_and_absent_keys_are_not() {
             )
             .unwrap();
             for partition in &all {
-                let entry = lookup
+                let found = lookup
                     .find(
                         &partition.key,
+                        BloomFilter::hash(&partition.key),
                         &filter,
                         &mut index,
                         &index_bytes,
@@ -63,6 +64,8 @@ fn every_key_is_found_through_the_index_and_absent_keys_are_not() {
                     .unwrap_or_else(|| {
                         panic!("{}: key {:?} not found", table.dir.display(), partition.key)
                     });
+                let offset = found.offset;
+                let entry = index.entry_at(offset).unwrap();
                 let mut reader = DataReader::new(stream, &stats.header, table.version, data_path);
                 reader.seek(entry.position).unwrap();
                 assert_eq!(&reader.next_partition().unwrap().unwrap(), partition);
@@ -76,7 +79,14 @@ fn every_key_is_found_through_the_index_and_absent_keys_are_not() {
                     continue;
                 }
                 assert!(lookup
-                    .find(absent, &filter, &mut index, &index_bytes, &index_path)
+                    .find(
+                        absent,
+                        BloomFilter::hash(absent),
+                        &filter,
+                        &mut index,
+                        &index_bytes,
+                        &index_path,
+                    )
                     .unwrap()
                     .is_none());
             }
