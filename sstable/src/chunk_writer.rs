@@ -24,6 +24,8 @@ pub(crate) struct DataFile {
     pub chunk_offsets: Vec<u64>,
     /// Compressed bytes, without the per-chunk CRCs.
     pub compressed_bytes: u64,
+    /// CRC32 of each chunk, for an uncompressed Data.db (CRC.db).
+    pub chunk_crcs: Vec<u32>,
 }
 
 /// Feeds whole chunks of the uncompressed stream to the compressing thread.
@@ -37,10 +39,13 @@ pub(crate) struct ChunkWriter {
 
 impl ChunkWriter {
     /// Starts the compressing thread writing to `file`.
+    /// With `compress` false, chunks are written as they are and their
+    /// CRCs kept for CRC.db.
     pub(crate) fn start(
         mut file: ComponentFile,
         version: Version,
         chunk_length: usize,
+        compress: bool,
     ) -> Result<ChunkWriter> {
         let (chunks, incoming) = sync_channel::<Vec<u8>>(IN_FLIGHT);
         let (give_back, spent) = sync_channel::<Vec<u8>>(IN_FLIGHT + 2);
@@ -48,13 +53,19 @@ impl ChunkWriter {
             .name("ilion-sstable-compress".into())
             .spawn(move || -> Result<DataFile> {
                 let mut chunk_offsets = Vec::new();
+                let mut chunk_crcs = Vec::new();
                 let mut compressed_bytes = 0u64;
                 let mut out = Vec::new();
                 for chunk in incoming {
                     chunk_offsets.push(file.position());
-                    out.clear();
-                    compressed_bytes += compress_chunk(&chunk, version, &mut out) as u64;
-                    file.append(&out)?;
+                    if compress {
+                        out.clear();
+                        compressed_bytes += compress_chunk(&chunk, version, &mut out) as u64;
+                        file.append(&out)?;
+                    } else {
+                        chunk_crcs.push(crc32fast::hash(&chunk));
+                        file.append(&chunk)?;
+                    }
                     // The encoder may have enough buffers already.
                     let _ = give_back.try_send(chunk);
                 }
@@ -64,6 +75,7 @@ impl ChunkWriter {
                     crc,
                     chunk_offsets,
                     compressed_bytes,
+                    chunk_crcs,
                 })
             })
             .map_err(|e| Error::Io {

@@ -21,6 +21,7 @@ mod column_subset;
 mod component_file;
 pub mod compression;
 mod cursor;
+pub mod data_layout;
 pub mod data_reader;
 pub mod data_writer;
 pub mod descriptor;

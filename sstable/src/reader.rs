@@ -5,7 +5,8 @@ use crate::bloom::{BloomFilter, FilterLayout};
 use crate::checksums::Checksums;
 use crate::chunk_cache::{next_table_id, ChunkCache, KeyCache, KeyPosition, TableId};
 use crate::clustering::compare_prefixes;
-use crate::compression::{ChunkReader, CompressionInfo};
+use crate::compression::CompressionInfo;
+use crate::data_layout::{DataChunks, DataLayout};
 use crate::data_reader::{DataReader, HeaderShapes};
 use crate::descriptor::{Component, Descriptor};
 use crate::error::{Error, Result};
@@ -30,7 +31,7 @@ pub struct SstableReader {
     checksums: Checksums,
     version: Version,
     statistics: Statistics,
-    compression: CompressionInfo,
+    compression: DataLayout,
     filter: BloomFilter,
     lookup: KeyLookup,
     data: Mmap,
@@ -157,9 +158,6 @@ impl SstableReader {
                 path: stats_path.clone(),
                 what: format!("partitioner {}", statistics.validation.partitioner),
             })?;
-        let info_path = path(Component::CompressionInfo);
-        let compression =
-            CompressionInfo::parse(&checked(Component::CompressionInfo)?, version, &info_path)?;
         let layout = if version.has_old_bloom_filter_format() {
             FilterLayout::Legacy
         } else {
@@ -172,7 +170,23 @@ impl SstableReader {
         let summary = Summary::parse(&checked(Component::Summary)?, &summary_path)?;
         let data = map(data_path)?;
         checksums.check_length(Component::Data, data.len() as u64, data_path)?;
-        ChunkReader::new(&compression, &data, data_path)?;
+        // Compressed tables have CompressionInfo.db, uncompressed ones
+        // CRC.db instead.
+        let info_path = path(Component::CompressionInfo);
+        let compression = match read(&info_path) {
+            Ok(bytes) => {
+                checksums.check(Component::CompressionInfo, &bytes, &info_path)?;
+                DataLayout::Compressed(CompressionInfo::parse(&bytes, version, &info_path)?)
+            }
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                let crc_path = path(Component::Crc);
+                let bytes = read(&crc_path)?;
+                checksums.check(Component::Crc, &bytes, &crc_path)?;
+                DataLayout::parse_crc(&bytes, data.len() as u64, &crc_path)?
+            }
+            Err(e) => return Err(e),
+        };
+        compression.chunks(&data, data_path)?;
         let index_path = path(Component::Index);
         let index = map(&index_path)?;
         checksums.check(Component::Index, &index, &index_path)?;
@@ -266,7 +280,7 @@ impl SstableReader {
         else {
             return Ok(None);
         };
-        let data_length = self.compression.data_length;
+        let data_length = self.compression.data_length();
         let end = index.next_position()?.unwrap_or(data_length);
         if end <= entry.position || end > data_length {
             return Err(Error::corrupt(
@@ -287,13 +301,13 @@ impl SstableReader {
     }
 
     /// One decompressed chunk, from the cache when there is one.
-    fn chunk(&self, chunks: &ChunkReader<'_>, index: u64) -> Result<Arc<[u8]>> {
+    fn chunk(&self, chunks: &DataChunks<'_>, index: u64) -> Result<Arc<[u8]>> {
         if let Some(cache) = &self.caches.chunks {
             if let Some(chunk) = cache.get(self.table_id, index) {
                 return Ok(chunk);
             }
         }
-        let mut bytes = Vec::with_capacity(self.compression.chunk_length as usize);
+        let mut bytes = Vec::with_capacity(self.compression.chunk_length() as usize);
         chunks.read_chunk(index as usize, &mut bytes)?;
         let chunk: Arc<[u8]> = bytes.into();
         if let Some(cache) = &self.caches.chunks {
@@ -305,8 +319,8 @@ impl SstableReader {
     /// The data stream's bytes `[from, to)`, decompressed (every chunk's
     /// CRC checked); within one chunk, without copying it.
     fn stream_range(&self, from: u64, to: u64) -> Result<StreamBytes> {
-        let chunk = u64::from(self.compression.chunk_length);
-        if to <= from || to > self.compression.data_length {
+        let chunk = u64::from(self.compression.chunk_length());
+        if to <= from || to > self.compression.data_length() {
             return Err(Error::corrupt(
                 &self.data_path,
                 from,
@@ -314,7 +328,7 @@ impl SstableReader {
             ));
         }
         let (first, last) = (from / chunk, (to - 1) / chunk);
-        let chunks = ChunkReader::new(&self.compression, &self.data, &self.data_path)?;
+        let chunks = self.compression.chunks(&self.data, &self.data_path)?;
         let start = (from - first * chunk) as usize;
         let len = (to - from) as usize;
         if first == last {
@@ -481,8 +495,8 @@ impl SstableReader {
                 "Data.db does not match Digest.crc32",
             ));
         }
-        let chunks = ChunkReader::new(&self.compression, &self.data, &data_path)?;
-        let mut buffer = Vec::with_capacity(self.compression.chunk_length as usize);
+        let chunks = self.compression.chunks(&self.data, &data_path)?;
+        let mut buffer = Vec::with_capacity(self.compression.chunk_length() as usize);
         for i in 0..chunks.chunk_count() {
             buffer.clear();
             chunks.read_chunk(i, &mut buffer)?;
@@ -495,7 +509,7 @@ impl SstableReader {
         ResidentMemory {
             filter_bytes: (self.filter.bit_count() / 8) as usize,
             summary_bytes: self.lookup.resident_bytes(),
-            chunk_offset_bytes: self.compression.chunk_offsets.len() * 8,
+            chunk_offset_bytes: self.compression.resident_bytes(),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::checksums::Checksums;
 use crate::chunk_writer::ChunkWriter;
 use crate::component_file::{io_error, ComponentFile};
 use crate::compression::CompressionInfo;
+use crate::data_layout::{DataLayout, UNCOMPRESSED_CHUNK_LENGTH};
 use crate::data_writer::{DataWriter, PartitionLayout};
 use crate::descriptor::{Component, Descriptor};
 use crate::error::{Error, Result};
@@ -35,19 +36,29 @@ use ilion_vfs::FileSystem;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The components the writer produces, TOC.txt last (the order they
-/// become visible in).
-pub const WRITTEN_COMPONENTS: [Component; 9] = [
-    Component::Data,
-    Component::CompressionInfo,
-    Component::Index,
-    Component::Summary,
-    Component::Filter,
-    Component::Statistics,
-    Component::Digest,
-    Component::IlionChecksums,
-    Component::Toc,
-];
+/// The components the writer produces for a compressed table, TOC.txt
+/// last (the order they become visible in).
+pub const WRITTEN_COMPONENTS: [Component; 9] = written_components(true);
+
+/// The components the writer produces, TOC.txt last: CompressionInfo.db
+/// for a compressed table, CRC.db for an uncompressed one.
+pub const fn written_components(compressed: bool) -> [Component; 9] {
+    [
+        Component::Data,
+        if compressed {
+            Component::CompressionInfo
+        } else {
+            Component::Crc
+        },
+        Component::Index,
+        Component::Summary,
+        Component::Filter,
+        Component::Statistics,
+        Component::Digest,
+        Component::IlionChecksums,
+        Component::Toc,
+    ]
+}
 
 /// Ilion's default chunk length for Data.db (see docs/benchmarks.md).
 pub const DEFAULT_CHUNK_LENGTH: u32 = 16 << 10;
@@ -59,6 +70,9 @@ pub struct WriterOptions {
     pub version: Version,
     /// The partitioner that orders the partitions.
     pub partitioner: Partitioner,
+    /// Whether Data.db holds LZ4 chunks (with CompressionInfo.db), or the
+    /// stream as it is with a CRC per 64 KiB in CRC.db.
+    pub compression: bool,
     /// Uncompressed bytes per LZ4 chunk of Data.db (a power of two).
     pub chunk_length: u32,
     /// Bytes of a partition between two row-index entries (Cassandra's
@@ -84,6 +98,7 @@ impl Default for WriterOptions {
         WriterOptions {
             version: Version::OA,
             partitioner: Partitioner::Murmur3,
+            compression: true,
             chunk_length: DEFAULT_CHUNK_LENGTH,
             column_index_size: DEFAULT_COLUMN_INDEX_SIZE,
             min_index_interval: DEFAULT_MIN_INDEX_INTERVAL,
@@ -170,14 +185,15 @@ impl SstableWriter {
         let data = ChunkWriter::start(
             ComponentFile::create(fs.as_ref(), descriptor.temporary_path(Component::Data))?,
             options.version,
-            options.chunk_length as usize,
+            stream_chunk_length(&options) as usize,
+            options.compression,
         )?;
         let index =
             ComponentFile::create(fs.as_ref(), descriptor.temporary_path(Component::Index))?;
         let stats = StatsCollector::new(options.version, &header.clustering_types);
         Ok(SstableWriter {
             fs,
-            pending_chunk: Vec::with_capacity(options.chunk_length as usize),
+            pending_chunk: Vec::with_capacity(stream_chunk_length(&options) as usize),
             descriptor,
             data_writer: DataWriter::new(&header, options.version),
             data: Some(data),
@@ -278,7 +294,7 @@ impl SstableWriter {
 
     /// Adds bytes to the data stream, compressing each whole chunk.
     fn append_stream(&mut self, mut bytes: &[u8]) -> Result<()> {
-        let chunk_length = self.options.chunk_length as usize;
+        let chunk_length = stream_chunk_length(&self.options) as usize;
         while !bytes.is_empty() {
             let take = (chunk_length - self.pending_chunk.len()).min(bytes.len());
             self.pending_chunk.extend_from_slice(&bytes[..take]);
@@ -318,19 +334,31 @@ impl SstableWriter {
         let (index_length, index_crc) = self.index.take().ok_or_else(finished_error)?.finish()?;
         checksums.add(Component::Index, index_length, index_crc);
 
-        let info = CompressionInfo {
-            compressor: "LZ4Compressor".to_string(),
-            options: Vec::new(),
-            chunk_length: self.options.chunk_length,
-            max_compressed_length: i32::MAX as u32,
-            data_length: self.stream_length,
-            chunk_offsets: data.chunk_offsets,
+        let compression_ratio = if self.options.compression {
+            let info = CompressionInfo {
+                compressor: "LZ4Compressor".to_string(),
+                options: Vec::new(),
+                chunk_length: self.options.chunk_length,
+                max_compressed_length: i32::MAX as u32,
+                data_length: self.stream_length,
+                chunk_offsets: data.chunk_offsets,
+            };
+            self.write_component(
+                Component::CompressionInfo,
+                &info.serialize(version),
+                &mut checksums,
+            )?;
+            data.compressed_bytes as f64 / self.stream_length as f64
+        } else {
+            let layout = DataLayout::Uncompressed {
+                chunk_length: UNCOMPRESSED_CHUNK_LENGTH,
+                data_length: self.stream_length,
+                crcs: data.chunk_crcs,
+            };
+            self.write_component(Component::Crc, &layout.serialize_crc(), &mut checksums)?;
+            // Cassandra's "no compression" ratio.
+            -1.0
         };
-        self.write_component(
-            Component::CompressionInfo,
-            &info.serialize(version),
-            &mut checksums,
-        )?;
 
         let mut summary = Vec::new();
         let first = self.first_key.as_deref().unwrap_or_default();
@@ -356,7 +384,7 @@ impl SstableWriter {
         )?;
 
         let mut stats = self.stats.stats();
-        stats.compression_ratio = data.compressed_bytes as f64 / self.stream_length as f64;
+        stats.compression_ratio = compression_ratio;
         stats.sstable_level = self.options.sstable_level;
         stats.originating_host_id = self.options.originating_host_id;
         if let (Some(first), Some(last)) = (
@@ -389,8 +417,9 @@ impl SstableWriter {
             &mut checksums,
         )?;
 
+        let components = written_components(self.options.compression);
         let mut toc = String::new();
-        for c in WRITTEN_COMPONENTS
+        for c in components
             .iter()
             .filter(|c| **c != Component::IlionChecksums)
         {
@@ -402,7 +431,7 @@ impl SstableWriter {
         self.write_component(Component::IlionChecksums, &sidecar, &mut checksums)?;
         // TOC.txt, last in the list, is renamed after the others are
         // durable.
-        for c in &WRITTEN_COMPONENTS[..WRITTEN_COMPONENTS.len() - 1] {
+        for c in &components[..components.len() - 1] {
             self.rename(*c)?;
         }
         self.sync_dir()?;
@@ -441,6 +470,16 @@ impl SstableWriter {
     }
 }
 
+/// Stream bytes per Data.db chunk: the LZ4 chunk length, or the CRC chunk
+/// of an uncompressed table.
+fn stream_chunk_length(options: &WriterOptions) -> u32 {
+    if options.compression {
+        options.chunk_length
+    } else {
+        UNCOMPRESSED_CHUNK_LENGTH
+    }
+}
+
 fn finished_error() -> Error {
     Error::invalid("the writer failed earlier and cannot continue")
 }
@@ -452,7 +491,7 @@ impl Drop for SstableWriter {
         if self.finished {
             return;
         }
-        for c in WRITTEN_COMPONENTS {
+        for c in written_components(self.options.compression) {
             let _ = self.fs.remove_file(&self.descriptor.temporary_path(c));
         }
     }

@@ -6,7 +6,7 @@
 //! SSTable.
 
 use super::SstableReader;
-use crate::compression::ChunkReader;
+use crate::data_layout::DataChunks;
 use crate::data_reader::DataReader;
 use crate::error::{Error, Result};
 use crate::index::{IndexKey, IndexReader};
@@ -17,7 +17,7 @@ use std::ops::Bound;
 /// The partitions of an SSTable in a token range, in order.
 pub struct PartitionScan<'r> {
     reader: &'r SstableReader,
-    chunks: ChunkReader<'r>,
+    chunks: DataChunks<'r>,
     index: IndexReader<'r>,
     /// The next index entry, read ahead to learn where its predecessor
     /// ends.
@@ -67,7 +67,7 @@ impl<'r> PartitionScan<'r> {
         end: Bound<Token>,
     ) -> Result<PartitionScan<'r>> {
         let partitioner = reader.lookup.partitioner();
-        let chunks = ChunkReader::new(&reader.compression, &reader.data, &reader.data_path)?;
+        let chunks = reader.compression.chunks(&reader.data, &reader.data_path)?;
         let types = &reader.statistics.header.clustering_types;
         let mut index = IndexReader::new(&reader.index, reader.version, types, &reader.index_path);
         if let Bound::Included(t) | Bound::Excluded(t) = &start {
@@ -109,7 +109,7 @@ impl<'r> PartitionScan<'r> {
             return Ok(None);
         }
         self.next = self.index.next_key()?;
-        let data_length = self.reader.compression.data_length;
+        let data_length = self.reader.compression.data_length();
         let end = self.next.map_or(data_length, |n| n.position);
         let start = entry.position;
         let data_path = &self.reader.data_path;
@@ -120,7 +120,7 @@ impl<'r> PartitionScan<'r> {
                 format!("partition at {start} ends at {end}"),
             ));
         }
-        let chunk = u64::from(self.reader.compression.chunk_length);
+        let chunk = u64::from(self.reader.compression.chunk_length());
         // Drop the chunks before the partition, then decompress up to its
         // end.
         let first_chunk_start = start / chunk * chunk;
