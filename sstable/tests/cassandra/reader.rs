@@ -149,3 +149,39 @@ fn slices_match_filtering_whole_partitions() {
     }
     assert!(checked >= 12, "{checked}");
 }
+
+/// Every clustering row of every nb and oa table is found by a point
+/// lookup of its own clustering (a slice from it to itself), through the
+/// index path, and nothing else is.
+#[test]
+fn every_clustering_row_is_found_by_its_own_clustering() {
+    use ilion_sstable::reader::Slice;
+    use ilion_sstable::rows::Unfiltered;
+    let Some(root) = crate::common::shared_sstables() else {
+        return;
+    };
+    let mut rows = 0;
+    for version in ["nb", "oa"] {
+        for table in crate::common::legacy_tables(&root, version) {
+            let name = table.dir.display().to_string();
+            let reader = SstableReader::open(&table.component("Data.db")).unwrap();
+            for p in reader.scan().unwrap() {
+                for u in &p.unfiltereds {
+                    let Unfiltered::Row(row) = u else { continue };
+                    if row.clustering.is_empty() {
+                        continue;
+                    }
+                    let slice = Slice {
+                        start: Some(row.clustering.clone()),
+                        end: Some(row.clustering.clone()),
+                    };
+                    let got = reader.slice(&p.key, &slice, false).unwrap().unwrap();
+                    assert_eq!(got.unfiltereds, vec![u.clone()], "{name}");
+                    rows += 1;
+                }
+            }
+        }
+    }
+    // The clust tables hold 5 partitions of 50 rows each, per version.
+    assert!(rows >= 1000, "{rows}");
+}
