@@ -79,9 +79,11 @@ impl std::ops::Deref for StreamBytes {
 pub struct ResidentMemory {
     /// The bloom filter's bits.
     pub filter_bytes: usize,
-    /// The summary's sampled keys and positions.
+    /// The partition index kept in memory: Ilion's samples of Index.db
+    /// (16 bytes per 16 partitions) and the first and last keys. (Summary.db
+    /// is read and checked at open, then not kept.)
     pub summary_bytes: usize,
-    /// The compression chunk offsets.
+    /// The compression chunk offsets (or, uncompressed, the chunk CRCs).
     pub chunk_offset_bytes: usize,
 }
 
