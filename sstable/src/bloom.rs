@@ -143,15 +143,47 @@ const MAX_HASH_COUNT: i32 = 64;
 pub struct BloomFilter {
     hash_count: u32,
     words: Vec<u64>,
+    bits: FastMod,
+}
+
+/// `a % d` for a fixed `d` by multiplications (Lemire, Kaser and Kurz,
+/// "Faster remainder by direct computation", 2019): a filter probe's
+/// 64-bit division costs more than the rest of a rejected lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FastMod {
+    divisor: u64,
+    /// ⌈2^128 / divisor⌉.
+    inverse: u128,
+}
+
+impl FastMod {
+    /// For a divisor of at least 2.
+    fn new(divisor: u64) -> Self {
+        FastMod {
+            divisor,
+            inverse: (u128::MAX / u128::from(divisor)).wrapping_add(1),
+        }
+    }
+
+    fn remainder(&self, a: u64) -> u64 {
+        let low = self.inverse.wrapping_mul(u128::from(a));
+        let d = u128::from(self.divisor);
+        // The top 64 bits of the 192-bit product `low × d`.
+        let bottom = (u128::from(low as u64) * d) >> 64;
+        let top = (low >> 64) * d;
+        ((bottom + top) >> 64) as u64
+    }
 }
 
 impl BloomFilter {
     /// An empty filter of `word_count` 64-bit words using `hash_count`
     /// hashes. Both must be positive.
     pub fn with_shape(hash_count: u32, word_count: usize) -> Self {
+        let words = word_count.max(1);
         BloomFilter {
             hash_count: hash_count.max(1),
-            words: vec![0; word_count.max(1)],
+            words: vec![0; words],
+            bits: FastMod::new(words as u64 * 64),
         }
     }
 
@@ -215,10 +247,11 @@ impl BloomFilter {
     }
 
     fn indexes(&self, (h1, h2): (u64, u64)) -> impl Iterator<Item = u64> {
-        let max = self.bit_count() as i64;
         let mut base = h2 as i64;
+        let bits = self.bits;
         (0..self.hash_count).map(move |_| {
-            let index = (base % max).unsigned_abs();
+            // Cassandra's `abs(base % bits)`: the remainder of |base|.
+            let index = bits.remainder(base.unsigned_abs());
             base = base.wrapping_add(h1 as i64);
             index
         })
@@ -231,10 +264,9 @@ impl BloomFilter {
 
     /// Adds a key by its [`BloomFilter::hash`].
     pub fn add_hash(&mut self, hash: (u64, u64)) {
-        let bits = self.bit_count() as i64;
         let mut base = hash.1 as i64;
         for _ in 0..self.hash_count {
-            let i = (base % bits).unsigned_abs();
+            let i = self.bits.remainder(base.unsigned_abs());
             self.words[(i / 64) as usize] |= 1 << (i % 64);
             base = base.wrapping_add(hash.0 as i64);
         }
@@ -293,7 +325,7 @@ impl BloomFilter {
         if bytes.len() as u64 > expected {
             return Err(FilterError::TrailingBytes(bytes.len() - expected as usize));
         }
-        let words = bytes[8..]
+        let words: Vec<u64> = bytes[8..]
             .chunks_exact(8)
             .map(|c| {
                 let mut w = [0u8; 8];
@@ -306,8 +338,45 @@ impl BloomFilter {
             .collect();
         Ok(BloomFilter {
             hash_count: hash_count.unsigned_abs(),
+            bits: FastMod::new(words.len() as u64 * 64),
             words,
         })
+    }
+}
+
+#[cfg(test)]
+mod fast_mod_tests {
+    use super::FastMod;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn equals_the_remainder_operator() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let divisors = [
+            64u64,
+            128,
+            192,
+            1_250_048,
+            9_585_088,
+            (1 << 37) * 64,
+            u64::MAX,
+        ];
+        let edges = [0u64, 1, 63, 64, 65, 1 << 63, u64::MAX, u64::MAX - 1];
+        for &d in &divisors {
+            let m = FastMod::new(d);
+            for &a in &edges {
+                assert_eq!(m.remainder(a), a % d, "{a} % {d}");
+            }
+            for _ in 0..100_000 {
+                let a: u64 = rng.random();
+                assert_eq!(m.remainder(a), a % d, "{a} % {d}");
+            }
+        }
+        for _ in 0..10_000 {
+            let d = rng.random_range(2..u64::MAX);
+            let a: u64 = rng.random();
+            assert_eq!(FastMod::new(d).remainder(a), a % d, "{a} % {d}");
+        }
     }
 }
 

@@ -66,10 +66,43 @@ pub struct KeyPosition {
     pub index_offset: u64,
 }
 
+/// A cached key: short keys (most) live in the entry itself, so checking
+/// a hit costs no second memory access.
+#[derive(Debug, Clone)]
+enum StoredKey {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Shared(Arc<[u8]>),
+}
+
+/// Longest key kept inline.
+const INLINE_KEY: usize = 30;
+
+impl StoredKey {
+    fn new(key: &[u8]) -> Self {
+        if key.len() <= INLINE_KEY {
+            let mut bytes = [0u8; INLINE_KEY];
+            bytes[..key.len()].copy_from_slice(key);
+            StoredKey::Inline {
+                len: key.len() as u8,
+                bytes,
+            }
+        } else {
+            StoredKey::Shared(Arc::from(key))
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            StoredKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            StoredKey::Shared(key) => key,
+        }
+    }
+}
+
 /// Partition positions by key, up to a byte budget.
 #[derive(Debug)]
 pub struct KeyCache {
-    cache: ClockCache<(Arc<[u8]>, KeyPosition)>,
+    cache: ClockCache<(StoredKey, KeyPosition)>,
 }
 
 /// Bytes an entry costs beyond its key: the map slot, the clock slot and
@@ -89,7 +122,7 @@ impl KeyCache {
         // Two keys may share a hash: the stored key decides.
         self.cache
             .get((table, hash))
-            .filter(|(stored, _)| **stored == *key)
+            .filter(|(stored, _)| stored.as_slice() == key)
             .map(|(_, position)| position)
     }
 
@@ -97,7 +130,7 @@ impl KeyCache {
     pub fn insert(&self, table: TableId, hash: u64, key: &[u8], position: KeyPosition) {
         let weight = key.len() + KEY_ENTRY_OVERHEAD;
         self.cache
-            .insert((table, hash), (Arc::from(key), position), weight);
+            .insert((table, hash), (StoredKey::new(key), position), weight);
     }
 
     /// Bytes cached now (estimated).
