@@ -9,10 +9,10 @@
 //!   random present key in the warm SSTable (files in the page cache), with
 //!   a chunk cache and a key cache that hold the whole table (warmed by one
 //!   lookup of every key), or without caches.
-//! - `sstable/get-absent`: a key the bloom filter rejects.
+//! - `sstable/get-absent`: a key the bloom filter rejects (4 KiB table).
 //! - `sstable/scan/{chunk}/key-value`: a full scan of the 1M-partition
 //!   table (one cell per partition); throughput in cells/s.
-//! - `sstable/scan/16KiB/wide-rows`: a full scan of 10,000 partitions of
+//! - `sstable/scan/4KiB/wide-rows`: a full scan of 10,000 partitions of
 //!   100 rows of 5 int cells (5M cells); throughput in cells/s.
 //!
 //! File sizes and resident memory per table are printed before the runs.
@@ -187,7 +187,7 @@ fn benches(c: &mut Criterion) {
         group.throughput(Throughput::Elements(PARTITIONS as u64));
         group.bench_function("key-value", |b| b.iter(|| count_cells(&reader)));
         group.finish();
-        if chunk == 16 << 10 {
+        if chunk == 4 << 10 {
             c.bench_function("sstable/get-absent", |b| {
                 b.iter_batched(
                     || key(PARTITIONS as u64 + rng.random_range(0..1u64 << 40)),
@@ -286,7 +286,7 @@ fn wide_table(dir: &Path) -> PathBuf {
 fn wide_scan(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let reader = SstableReader::open(&wide_table(dir.path())).expect("open");
-    let mut group = c.benchmark_group("sstable/scan/16KiB");
+    let mut group = c.benchmark_group("sstable/scan/4KiB");
     group.sample_size(10);
     group.throughput(Throughput::Elements(
         (WIDE_PARTITIONS * WIDE_ROWS * WIDE_COLUMNS) as u64,

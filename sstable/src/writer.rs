@@ -60,8 +60,10 @@ pub const fn written_components(compressed: bool) -> [Component; 9] {
     ]
 }
 
-/// Ilion's default chunk length for Data.db (see docs/benchmarks.md).
-pub const DEFAULT_CHUNK_LENGTH: u32 = 16 << 10;
+/// Ilion's default chunk length for Data.db: 4 KiB, where Cassandra uses
+/// 16 KiB. Point lookups that miss the chunk cache decompress a quarter as
+/// much, twice as fast, for 1.4% larger files (docs/benchmarks.md).
+pub const DEFAULT_CHUNK_LENGTH: u32 = 4 << 10;
 
 /// How an SSTable is written.
 #[derive(Debug, Clone)]
