@@ -87,6 +87,10 @@ pub struct ResidentMemory {
     pub chunk_offset_bytes: usize,
 }
 
+fn is_not_found(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+}
+
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::Io {
         op: "read",
@@ -180,9 +184,14 @@ impl SstableReader {
                 checksums.check(Component::CompressionInfo, &bytes, &info_path)?;
                 DataLayout::Compressed(CompressionInfo::parse(&bytes, version, &info_path)?)
             }
-            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(missing @ Error::Io { .. }) if is_not_found(&missing) => {
                 let crc_path = path(Component::Crc);
-                let bytes = read(&crc_path)?;
+                let bytes = match read(&crc_path) {
+                    Ok(bytes) => bytes,
+                    // Neither: the usual (compressed) one is what is missing.
+                    Err(e) if is_not_found(&e) => return Err(missing),
+                    Err(e) => return Err(e),
+                };
                 checksums.check(Component::Crc, &bytes, &crc_path)?;
                 DataLayout::parse_crc(&bytes, data.len() as u64, &crc_path)?
             }
