@@ -5,7 +5,6 @@
 
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 const SHARDS: usize = 16;
 
@@ -46,6 +45,9 @@ struct Shard<V> {
     entries: HashMap<Key, Slot<V>, KeyHash>,
     clock: VecDeque<Key>,
     bytes: usize,
+    // Counted under the shard's lock: no shared atomic on the hot path.
+    hits: u64,
+    misses: u64,
 }
 
 impl<V> Default for Shard<V> {
@@ -54,6 +56,8 @@ impl<V> Default for Shard<V> {
             entries: HashMap::default(),
             clock: VecDeque::new(),
             bytes: 0,
+            hits: 0,
+            misses: 0,
         }
     }
 }
@@ -63,8 +67,6 @@ impl<V> Default for Shard<V> {
 pub(crate) struct ClockCache<V> {
     shards: Vec<Mutex<Shard<V>>>,
     shard_capacity: usize,
-    hits: AtomicU64,
-    misses: AtomicU64,
 }
 
 impl<V: Clone> ClockCache<V> {
@@ -72,8 +74,6 @@ impl<V: Clone> ClockCache<V> {
         ClockCache {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             shard_capacity: capacity_bytes / SHARDS,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
         }
     }
 
@@ -85,15 +85,16 @@ impl<V: Clone> ClockCache<V> {
 
     /// The cached value, if present.
     pub(crate) fn get(&self, key: Key) -> Option<V> {
-        let mut shard = self.shard(key).lock();
+        let mut guard = self.shard(key).lock();
+        let shard = &mut *guard;
         match shard.entries.get_mut(&key) {
             Some((value, _, referenced)) => {
                 *referenced = true;
-                self.hits.fetch_add(1, Ordering::Relaxed);
+                shard.hits += 1;
                 Some(value.clone())
             }
             None => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
+                shard.misses += 1;
                 None
             }
         }
@@ -139,10 +140,10 @@ impl<V: Clone> ClockCache<V> {
 
     /// Lookups that hit and that missed, since creation.
     pub(crate) fn hits_and_misses(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
+        self.shards.iter().fold((0, 0), |(h, m), s| {
+            let s = s.lock();
+            (h + s.hits, m + s.misses)
+        })
     }
 }
 

@@ -524,3 +524,10 @@ impl SstableReader {
         }
     }
 }
+
+/// Readers are shared between threads.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<SstableReader>();
+    shareable::<ReaderCaches>();
+};
