@@ -17,7 +17,7 @@ const ROUND_SECONDS: i64 = 60;
 /// Most bins kept.
 const MAX_BINS: usize = 100;
 
-/// Collects deletion times into at most [`MAX_BINS`] bins.
+/// Collects deletion times into at most 100 bins.
 #[derive(Debug, Clone, Default)]
 pub struct TombstoneHistogram {
     bins: BTreeMap<i64, i64>,
