@@ -1,0 +1,95 @@
+//! The engine's error type.
+
+use std::path::PathBuf;
+
+/// What went wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O operation failed.
+    #[error("I/O error: {op} {}: {source}", path.display())]
+    Io {
+        /// The operation.
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file of the engine's own holds bytes that fail their checks.
+    #[error("corruption in {} at offset {offset}: {reason}", path.display())]
+    Corruption {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the damaged structure.
+        offset: u64,
+        /// What is wrong there.
+        reason: String,
+    },
+
+    /// The data directory is open already, in this process or another.
+    #[error("{} is already open (its LOCK file is held)", path.display())]
+    Locked {
+        /// The data directory.
+        path: PathBuf,
+    },
+
+    /// The directory was written by a newer Ilion.
+    #[error("{} was written by a newer Ilion (format version {found}; this one reads up to {supported})", path.display())]
+    NewerVersion {
+        /// The file that says so.
+        path: PathBuf,
+        /// Its format version.
+        found: u32,
+        /// The newest this build reads.
+        supported: u32,
+    },
+
+    /// A keyspace or table name breaks Cassandra's rule.
+    #[error("invalid {what} name {name:?}: names are 1 to 48 characters of [A-Za-z0-9_]")]
+    InvalidName {
+        /// "keyspace" or "table".
+        what: &'static str,
+        /// The name given.
+        name: String,
+    },
+
+    /// A table of that name exists already.
+    #[error("table {keyspace}.{table} already exists")]
+    TableExists {
+        /// Its keyspace.
+        keyspace: String,
+        /// Its name.
+        table: String,
+    },
+
+    /// No table of that name.
+    #[error("no table {keyspace}.{table}")]
+    NoSuchTable {
+        /// The keyspace asked for.
+        keyspace: String,
+        /// The table asked for.
+        table: String,
+    },
+
+    /// Invalid options or schema.
+    #[error("invalid: {0}")]
+    Invalid(String),
+
+    /// From the SSTable layer.
+    #[error(transparent)]
+    Sstable(#[from] ilion_sstable::Error),
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn io_error(
+    op: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { op, path, source }
+}

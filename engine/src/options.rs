@@ -1,0 +1,100 @@
+//! Options of a database and of each table.
+
+use ilion_sstable::partitioner::Partitioner;
+use ilion_sstable::version::Version;
+use ilion_sstable::writer::DEFAULT_CHUNK_LENGTH;
+use ilion_vfs::{FileSystem, RealFs};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How a database is opened.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where the commitlog lives (Cassandra's `commitlog_directory`);
+    /// `<path>/commitlog` when `None`.
+    pub commitlog_dir: Option<PathBuf>,
+    /// The file system every file goes through (a simulated one in tests).
+    pub fs: Arc<dyn FileSystem>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            commitlog_dir: None,
+            fs: Arc::new(RealFs),
+        }
+    }
+}
+
+/// How a table stores its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableOptions {
+    /// The partitioner (Murmur3, as Cassandra's default).
+    pub partitioner: Partitioner,
+    /// The SSTable version written: `oa` (default) or `nb`.
+    pub version: Version,
+    /// LZ4 chunks (default) or uncompressed Data.db with CRC.db.
+    pub compression: bool,
+    /// Uncompressed bytes per LZ4 chunk (4 KiB).
+    pub chunk_length: u32,
+    /// The bloom filter's target false-positive chance (0.01).
+    pub bloom_filter_fp_chance: f64,
+    /// Seconds a tombstone is kept before compaction may purge it (10
+    /// days, as Cassandra's `gc_grace_seconds`).
+    pub gc_grace_seconds: u32,
+    /// TTL given to writes that carry none (0: none).
+    pub default_ttl_seconds: u32,
+    /// Memtable size that triggers a flush.
+    pub memtable_bytes: u64,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions {
+            partitioner: Partitioner::Murmur3,
+            version: Version::OA,
+            compression: true,
+            chunk_length: DEFAULT_CHUNK_LENGTH,
+            bloom_filter_fp_chance: 0.01,
+            gc_grace_seconds: 10 * 24 * 3600,
+            default_ttl_seconds: 0,
+            memtable_bytes: 64 << 20,
+        }
+    }
+}
+
+impl TableOptions {
+    /// Checks what the formats and Cassandra accept.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] naming the option.
+    pub fn validate(&self) -> crate::Result<()> {
+        let invalid = |what: String| Err(crate::Error::Invalid(what));
+        if self.version != Version::OA && self.version != Version::NB {
+            return invalid(format!("SSTable version {} (oa or nb)", self.version));
+        }
+        if !self.chunk_length.is_power_of_two() || self.chunk_length > 1 << 30 {
+            return invalid(format!(
+                "chunk length {} (a power of two)",
+                self.chunk_length
+            ));
+        }
+        let fp = self.bloom_filter_fp_chance;
+        if !(fp > 0.0 && fp <= 1.0) || ilion_sstable::bloom::BloomFilter::for_keys(1, fp).is_err() {
+            return invalid(format!(
+                "bloom filter fp chance {}",
+                self.bloom_filter_fp_chance
+            ));
+        }
+        if self.default_ttl_seconds > ilion_sstable::schema::MAX_TTL {
+            return invalid(format!("default TTL {} s", self.default_ttl_seconds));
+        }
+        if self.memtable_bytes < 1 << 16 {
+            return invalid(format!(
+                "memtable size {} (at least 64 KiB)",
+                self.memtable_bytes
+            ));
+        }
+        Ok(())
+    }
+}
