@@ -34,17 +34,7 @@ pub(crate) fn open_node(fs: &dyn FileSystem, system: &Path) -> Result<[u8; 16]> 
     if let Some(bytes) = read_file(fs, &path, 64)? {
         let body = checked_body(&bytes, &path)?;
         let mut d = Decoder::new(body, &path);
-        if d.take(8, "magic")? != NODE_MAGIC {
-            return Err(d.corrupt("not an Ilion system/node file"));
-        }
-        let version = d.u32("format version")?;
-        if version > FORMAT_VERSION {
-            return Err(Error::NewerVersion {
-                path,
-                found: version,
-                supported: FORMAT_VERSION,
-            });
-        }
+        check_header(&mut d, NODE_MAGIC, &path)?;
         let host_id = d.id("host id")?;
         if !d.is_done() {
             return Err(d.corrupt("bytes after the host id"));
@@ -58,6 +48,23 @@ pub(crate) fn open_node(fs: &dyn FileSystem, system: &Path) -> Result<[u8; 16]> 
     e.raw(&host_id);
     write_file(fs, &path, &e.bytes)?;
     Ok(host_id)
+}
+
+/// Reads a system file's magic and format version, refusing another kind
+/// of file and a newer format.
+fn check_header(d: &mut Decoder<'_>, magic: &[u8; 8], path: &Path) -> Result<()> {
+    if d.take(8, "magic")? != magic {
+        return Err(d.corrupt(format!("not an Ilion {} file", path.display())));
+    }
+    let version = d.u32("format version")?;
+    if version > FORMAT_VERSION {
+        return Err(Error::NewerVersion {
+            path: path.to_path_buf(),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(())
 }
 
 /// A random (version 4) UUID.
@@ -172,17 +179,7 @@ pub(crate) fn read_tables(fs: &dyn FileSystem, system: &Path) -> Result<Vec<Tabl
     };
     let body = checked_body(&bytes, &path)?;
     let mut d = Decoder::new(body, &path);
-    if d.take(8, "magic")? != TABLES_MAGIC {
-        return Err(d.corrupt("not an Ilion system/tables file"));
-    }
-    let version = d.u32("format version")?;
-    if version > FORMAT_VERSION {
-        return Err(Error::NewerVersion {
-            path,
-            found: version,
-            supported: FORMAT_VERSION,
-        });
-    }
+    check_header(&mut d, TABLES_MAGIC, &path)?;
     let count = d.u32("table count")?;
     let mut tables = Vec::new();
     for _ in 0..count {
