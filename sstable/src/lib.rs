@@ -89,6 +89,7 @@ mod error;
 pub mod index;
 pub mod index_writer;
 pub mod lookup;
+pub mod merge;
 pub mod murmur3;
 pub mod partitioner;
 pub mod reader;

@@ -1,0 +1,359 @@
+//! Merging versions of one partition — from memtables and SSTables, or the
+//! inputs of a compaction — into one, as Cassandra's merge does: cells by
+//! the one [`reconcile`](crate::reconcile) rule, the newest row liveness
+//! and deletions, range tombstones combined into one non-overlapping set
+//! (where ranges overlap, the deletion that supersedes wins), and data
+//! shadowed by a deletion dropped. Tombstones themselves are kept (purging
+//! them is compaction's decision, under gc_grace); TTLs are not applied
+//! (expired cells stay expiring cells until a reader or compaction
+//! interprets them at its own "now").
+
+use crate::clustering::{compare_prefix_parts, compare_prefixes, ClusteringBound, PrefixKind};
+use crate::error::{Error, Result};
+use crate::reconcile::{compare_versions, CellVersion, DeletionTime};
+use crate::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
+use std::cmp::Ordering;
+use std::path::PathBuf;
+
+/// One range tombstone: from `start` to `end` (bounds), deleted by
+/// `deletion`.
+#[derive(Debug, Clone)]
+struct Range {
+    start: ClusteringBound,
+    end: ClusteringBound,
+    deletion: DeletionTime,
+}
+
+/// The two halves of a boundary marker: the end bound it closes and the
+/// start bound it opens.
+fn boundary_parts(bound: &ClusteringBound) -> (ClusteringBound, ClusteringBound) {
+    let (end, start) = match bound.kind {
+        PrefixKind::ExclEndInclStartBoundary => {
+            (PrefixKind::ExclEndBound, PrefixKind::InclStartBound)
+        }
+        _ => (PrefixKind::InclEndBound, PrefixKind::ExclStartBound),
+    };
+    (
+        ClusteringBound {
+            kind: end,
+            values: bound.values.clone(),
+        },
+        ClusteringBound {
+            kind: start,
+            values: bound.values.clone(),
+        },
+    )
+}
+
+/// The ranges a partition's markers describe.
+fn ranges_of(partition: &Partition) -> Result<Vec<Range>> {
+    let mut ranges = Vec::new();
+    let mut open: Option<(ClusteringBound, DeletionTime)> = None;
+    let malformed = || Error::invalid("range tombstone markers that do not open and close in turn");
+    for unfiltered in &partition.unfiltereds {
+        let Unfiltered::Marker(marker) = unfiltered else {
+            continue;
+        };
+        let kind = marker.bound.kind;
+        if kind.is_boundary() {
+            let (end, start) = boundary_parts(&marker.bound);
+            let (from, deletion) = open.take().ok_or_else(malformed)?;
+            ranges.push(Range {
+                start: from,
+                end,
+                deletion,
+            });
+            open = Some((start, marker.start_deletion.ok_or_else(malformed)?));
+        } else if kind.is_start() {
+            if open.is_some() {
+                return Err(malformed());
+            }
+            open = Some((
+                marker.bound.clone(),
+                marker.start_deletion.ok_or_else(malformed)?,
+            ));
+        } else {
+            let (from, deletion) = open.take().ok_or_else(malformed)?;
+            ranges.push(Range {
+                start: from,
+                end: marker.bound.clone(),
+                deletion,
+            });
+        }
+    }
+    if open.is_some() {
+        return Err(malformed());
+    }
+    Ok(ranges)
+}
+
+/// The combined range deletions as a step function: each point and the
+/// deletion in force from it to the next point (`None`: no range).
+struct Coverage {
+    steps: Vec<(ClusteringBound, Option<DeletionTime>)>,
+}
+
+impl Coverage {
+    fn new(types: &[String], ranges: &[Range], partition_deletion: &DeletionTime) -> Coverage {
+        // Ranges the partition deletion already covers change nothing.
+        let ranges: Vec<&Range> = ranges
+            .iter()
+            .filter(|r| r.deletion.supersedes(partition_deletion))
+            .collect();
+        let mut points: Vec<ClusteringBound> = ranges
+            .iter()
+            .flat_map(|r| [r.start.clone(), r.end.clone()])
+            .collect();
+        points.sort_by(|a, b| compare_prefixes(types, a, b));
+        points.dedup_by(|a, b| compare_prefixes(types, a, b) == Ordering::Equal);
+        let mut steps = Vec::with_capacity(points.len());
+        for (i, point) in points.iter().enumerate() {
+            let next = points.get(i + 1);
+            let deletion = next.and_then(|next| {
+                ranges
+                    .iter()
+                    .filter(|r| {
+                        compare_prefixes(types, &r.start, point) != Ordering::Greater
+                            && compare_prefixes(types, &r.end, next) != Ordering::Less
+                    })
+                    .map(|r| r.deletion)
+                    .reduce(|a, b| if b.supersedes(&a) { b } else { a })
+            });
+            steps.push((point.clone(), deletion));
+        }
+        Coverage { steps }
+    }
+
+    /// The range deletion covering the row at `clustering`.
+    fn at(&self, types: &[String], clustering: &[Option<Vec<u8>>]) -> Option<DeletionTime> {
+        let after = self.steps.partition_point(|(point, _)| {
+            compare_prefix_parts(
+                types,
+                (point.kind, &point.values),
+                (PrefixKind::Clustering, clustering),
+            ) != Ordering::Greater
+        });
+        after.checked_sub(1).and_then(|i| self.steps[i].1)
+    }
+
+    /// The markers that describe the coverage.
+    fn markers(&self) -> Vec<Marker> {
+        let mut markers = Vec::new();
+        let mut current: Option<DeletionTime> = None;
+        for (point, deletion) in &self.steps {
+            if *deletion == current {
+                continue;
+            }
+            let marker = match (current, deletion) {
+                (None, Some(d)) => Marker {
+                    bound: point.clone(),
+                    end_deletion: None,
+                    start_deletion: Some(*d),
+                },
+                (Some(c), None) => Marker {
+                    bound: point.clone(),
+                    end_deletion: Some(c),
+                    start_deletion: None,
+                },
+                (Some(c), Some(d)) => {
+                    // One range ends where the next begins: a boundary.
+                    let kind = match point.kind {
+                        PrefixKind::ExclEndBound | PrefixKind::InclStartBound => {
+                            PrefixKind::ExclEndInclStartBoundary
+                        }
+                        _ => PrefixKind::InclEndExclStartBoundary,
+                    };
+                    Marker {
+                        bound: ClusteringBound {
+                            kind,
+                            values: point.values.clone(),
+                        },
+                        end_deletion: Some(c),
+                        start_deletion: Some(*d),
+                    }
+                }
+                (None, None) => continue,
+            };
+            markers.push(marker);
+            current = *deletion;
+        }
+        markers
+    }
+}
+
+/// The later of two deletions.
+fn latest(a: DeletionTime, b: DeletionTime) -> DeletionTime {
+    if b.supersedes(&a) {
+        b
+    } else {
+        a
+    }
+}
+
+fn unsupported(what: &str) -> Error {
+    Error::Unsupported {
+        path: PathBuf::new(),
+        what: what.to_string(),
+    }
+}
+
+fn version(cell: &Cell) -> CellVersion<'_> {
+    CellVersion {
+        timestamp: cell.timestamp,
+        kind: cell.kind,
+        value: &cell.value,
+    }
+}
+
+/// Merges versions of one row (same clustering) and drops what `active`
+/// (the partition or range deletion over it) shadows; `None` if nothing is
+/// left.
+fn merge_rows(rows: Vec<Row>, active: DeletionTime) -> Result<Option<Row>> {
+    let mut merged = Row {
+        clustering: Vec::new(),
+        liveness: None,
+        deletion: None,
+        columns: Vec::new(),
+    };
+    let mut cells: Vec<(usize, Cell)> = Vec::new();
+    for row in rows {
+        merged.clustering = row.clustering;
+        if let Some(l) = row.liveness {
+            if merged.liveness.is_none_or(|m| l.supersedes(&m)) {
+                merged.liveness = Some(l);
+            }
+        }
+        if let Some(d) = row.deletion {
+            merged.deletion = Some(merged.deletion.map_or(d, |m| latest(m, d)));
+        }
+        for data in row.columns {
+            match data {
+                ColumnData::Simple { column, cell } => cells.push((column, cell)),
+                ColumnData::Complex { .. } => {
+                    return Err(unsupported("merging collection (multi-cell) columns"))
+                }
+            }
+        }
+    }
+    // A row deletion the range or partition deletion covers says nothing.
+    merged.deletion = merged.deletion.filter(|d| d.supersedes(&active));
+    let effective = merged.deletion.map_or(active, |d| latest(active, d));
+    merged.liveness = merged.liveness.filter(|l| !effective.deletes(l.timestamp));
+    cells.sort_by_key(|(column, _)| *column);
+    let mut columns: Vec<ColumnData> = Vec::new();
+    for (column, cell) in cells {
+        if effective.deletes(cell.timestamp) {
+            continue;
+        }
+        match columns.last_mut() {
+            Some(ColumnData::Simple {
+                column: c,
+                cell: kept,
+            }) if *c == column => {
+                if compare_versions(&version(&cell), &version(kept)) == Ordering::Greater {
+                    *kept = cell;
+                }
+            }
+            _ => columns.push(ColumnData::Simple { column, cell }),
+        }
+    }
+    merged.columns = columns;
+    Ok((!merged.is_empty()).then_some(merged))
+}
+
+/// Merges versions of the partition with one key into one, with clustering
+/// types `types` (see the module's description).
+///
+/// # Errors
+/// [`Error::Invalid`] for versions of different keys or malformed range
+/// tombstones; [`Error::Unsupported`] for collection columns (not merged
+/// yet).
+pub fn merge(types: &[String], versions: Vec<Partition>) -> Result<Partition> {
+    let mut versions = versions.into_iter();
+    let Some(first) = versions.next() else {
+        return Err(Error::invalid("merging no partition"));
+    };
+    let key = first.key.clone();
+    let mut deletion = DeletionTime::LIVE;
+    let mut ranges = Vec::new();
+    let mut statics = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    for version in std::iter::once(first).chain(versions) {
+        if version.key != key {
+            return Err(Error::invalid("merging partitions of different keys"));
+        }
+        deletion = latest(deletion, version.deletion);
+        ranges.extend(ranges_of(&version)?);
+        statics.extend(version.static_row);
+        rows.extend(version.unfiltereds.into_iter().filter_map(|u| match u {
+            Unfiltered::Row(r) => Some(r),
+            Unfiltered::Marker(_) => None,
+        }));
+    }
+    let coverage = Coverage::new(types, &ranges, &deletion);
+    let static_row = if statics.is_empty() {
+        None
+    } else {
+        merge_rows(statics, deletion)?
+    };
+    // Same clustering next to each other (stable, so the order of versions
+    // only matters for complete ties, which reconcile resolves anyway).
+    rows.sort_by(|a, b| {
+        compare_prefix_parts(
+            types,
+            (PrefixKind::Clustering, &a.clustering),
+            (PrefixKind::Clustering, &b.clustering),
+        )
+    });
+    let mut merged_rows = Vec::new();
+    let mut group: Vec<Row> = Vec::new();
+    let flush = |group: &mut Vec<Row>, out: &mut Vec<Row>| -> Result<()> {
+        if let Some(first) = group.first() {
+            let active = coverage
+                .at(types, &first.clustering)
+                .map_or(deletion, |r| latest(deletion, r));
+            if let Some(row) = merge_rows(std::mem::take(group), active)? {
+                out.push(row);
+            }
+        }
+        Ok(())
+    };
+    for row in rows {
+        let same = group.first().is_some_and(|g| {
+            compare_prefix_parts(
+                types,
+                (PrefixKind::Clustering, &g.clustering),
+                (PrefixKind::Clustering, &row.clustering),
+            ) == Ordering::Equal
+        });
+        if !same {
+            flush(&mut group, &mut merged_rows)?;
+        }
+        group.push(row);
+    }
+    flush(&mut group, &mut merged_rows)?;
+
+    // Rows and markers in clustering order.
+    let markers = coverage.markers();
+    let mut unfiltereds = Vec::with_capacity(merged_rows.len() + markers.len());
+    let mut markers = markers.into_iter().peekable();
+    for row in merged_rows {
+        while let Some(marker) = markers.next_if(|m| {
+            compare_prefix_parts(
+                types,
+                (m.bound.kind, &m.bound.values),
+                (PrefixKind::Clustering, &row.clustering),
+            ) == Ordering::Less
+        }) {
+            unfiltereds.push(Unfiltered::Marker(marker));
+        }
+        unfiltereds.push(Unfiltered::Row(row));
+    }
+    unfiltereds.extend(markers.map(Unfiltered::Marker));
+    Ok(Partition {
+        key,
+        deletion,
+        static_row,
+        unfiltereds,
+    })
+}
