@@ -13,7 +13,9 @@
 mod codec;
 mod db;
 mod error;
+pub mod flush;
 mod lock;
+pub mod memtable;
 mod names;
 mod options;
 mod system;

@@ -357,3 +357,43 @@ pub fn merge(types: &[String], versions: Vec<Partition>) -> Result<Partition> {
         unfiltereds,
     })
 }
+
+/// Merges `update` into `base` (a partition `merge` produced, or an empty
+/// one of the same key). The update is checked first, so that a refused
+/// update leaves `base` as it was.
+///
+/// # Errors
+/// As [`merge`], for the update.
+pub fn merge_into(types: &[String], base: &mut Partition, update: Partition) -> Result<()> {
+    if update.key != base.key {
+        return Err(Error::invalid("merging partitions of different keys"));
+    }
+    ranges_of(&update)?;
+    let rows = update
+        .static_row
+        .iter()
+        .chain(update.unfiltereds.iter().filter_map(|u| match u {
+            Unfiltered::Row(r) => Some(r),
+            Unfiltered::Marker(_) => None,
+        }));
+    for row in rows {
+        if row
+            .columns
+            .iter()
+            .any(|c| matches!(c, ColumnData::Complex { .. }))
+        {
+            return Err(unsupported("merging collection (multi-cell) columns"));
+        }
+    }
+    let current = std::mem::replace(
+        base,
+        Partition {
+            key: update.key.clone(),
+            deletion: DeletionTime::LIVE,
+            static_row: None,
+            unfiltereds: Vec::new(),
+        },
+    );
+    *base = merge(types, vec![current, update])?;
+    Ok(())
+}
