@@ -14,11 +14,16 @@ use crate::lock::DirectoryLock;
 use crate::names::check_name;
 use crate::options::{Options, TableOptions};
 use crate::system::{self, new_uuid, TableDefinition};
+use crate::table::Table;
+use ilion_commitlog::CommitLog;
+use ilion_sstable::chunk_cache::{ChunkCache, KeyCache};
+use ilion_sstable::reader::ReaderCaches;
 use ilion_sstable::schema::TableSchema;
 use ilion_vfs::FileSystem;
 use parking_lot::RwLock;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// The keyspace of tables created without one.
@@ -37,7 +42,10 @@ struct Inner {
     data_dir: PathBuf,
     commitlog_dir: PathBuf,
     host_id: [u8; 16],
-    tables: RwLock<BTreeMap<(String, String), TableDefinition>>,
+    tables: RwLock<BTreeMap<(String, String), Arc<Table>>>,
+    log: CommitLog,
+    caches: ReaderCaches,
+    last_timestamp: AtomicI64,
     _lock: DirectoryLock,
 }
 
@@ -52,6 +60,13 @@ pub struct TableInfo {
 
 fn hex(id: &[u8; 16]) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `data/<keyspace>/<table>-<id>`, as Cassandra names a table's directory.
+fn directory_of(data_dir: &Path, definition: &TableDefinition) -> PathBuf {
+    data_dir
+        .join(&definition.keyspace)
+        .join(format!("{}-{}", definition.name, hex(&definition.id)))
 }
 
 impl Db {
@@ -82,10 +97,44 @@ impl Db {
             fs.create_dir_all(dir).map_err(io_error("create", dir))?;
         }
         let host_id = system::open_node(fs.as_ref(), &system_dir)?;
-        let tables = system::read_tables(fs.as_ref(), &system_dir)?
-            .into_iter()
-            .map(|t| ((t.keyspace.clone(), t.name.clone()), t))
-            .collect();
+        let caches = ReaderCaches {
+            chunks: Some(Arc::new(ChunkCache::new(options.chunk_cache_bytes))),
+            keys: Some(Arc::new(KeyCache::new(options.key_cache_bytes))),
+        };
+        let mut tables = BTreeMap::new();
+        let mut flushed = HashMap::new();
+        for definition in system::read_tables(fs.as_ref(), &system_dir)? {
+            let directory = directory_of(&data_dir, &definition);
+            fs.create_dir_all(&directory)
+                .map_err(io_error("create", &directory))?;
+            let key = (definition.keyspace.clone(), definition.name.clone());
+            let (table, position) =
+                Table::open(fs.as_ref(), definition, directory, host_id, caches.clone())?;
+            if let Some(position) = position {
+                flushed.insert(table.log_id(), position);
+            }
+            tables.insert(key, Arc::new(table));
+        }
+        // Replay what the SSTables do not hold yet.
+        let by_log_id: HashMap<_, _> = tables.values().map(|t| (t.log_id(), t.clone())).collect();
+        let mut replay = CommitLog::recover(fs.clone(), &commitlog_dir, options.commitlog.clone())?;
+        for entry in replay.by_ref() {
+            let entry = entry?;
+            for id in &entry.tables {
+                let Some(table) = by_log_id.get(id) else {
+                    // A dropped table's data.
+                    continue;
+                };
+                if flushed.get(id).is_some_and(|f| entry.position <= *f) {
+                    continue;
+                }
+                table.replay(entry.position, &entry.payload, &commitlog_dir)?;
+            }
+        }
+        let log = replay.finish()?;
+        for (id, position) in flushed {
+            log.mark_flushed(id, position)?;
+        }
         Ok(Db {
             inner: Arc::new(Inner {
                 fs,
@@ -94,6 +143,9 @@ impl Db {
                 commitlog_dir,
                 host_id,
                 tables: RwLock::new(tables),
+                log,
+                caches,
+                last_timestamp: AtomicI64::new(0),
                 _lock: lock,
             }),
         })
@@ -167,10 +219,17 @@ impl Db {
         let fs = self.inner.fs.as_ref();
         fs.create_dir_all(&directory)
             .map_err(io_error("create", &directory))?;
-        let mut all: Vec<TableDefinition> = tables.values().cloned().collect();
+        let mut all: Vec<TableDefinition> = tables.values().map(|t| t.definition.clone()).collect();
         all.push(definition.clone());
         system::write_tables(fs, &self.inner.system_dir, &all)?;
-        tables.insert(key, definition.clone());
+        let (table, _) = Table::open(
+            fs,
+            definition.clone(),
+            directory.clone(),
+            self.inner.host_id,
+            self.inner.caches.clone(),
+        )?;
+        tables.insert(key, Arc::new(table));
         Ok(TableInfo {
             definition,
             directory,
@@ -198,17 +257,10 @@ impl Db {
     /// # Errors
     /// [`Error::NoSuchTable`].
     pub fn table_in(&self, keyspace: &str, name: &str) -> Result<TableInfo> {
-        let tables = self.inner.tables.read();
-        let definition = tables
-            .get(&(keyspace.to_string(), name.to_string()))
-            .cloned()
-            .ok_or_else(|| Error::NoSuchTable {
-                keyspace: keyspace.to_string(),
-                table: name.to_string(),
-            })?;
+        let table = self.runtime(keyspace, name)?;
         Ok(TableInfo {
-            directory: self.directory_of(&definition),
-            definition,
+            directory: table.directory.clone(),
+            definition: table.definition.clone(),
         })
     }
 
@@ -217,9 +269,9 @@ impl Db {
         let tables = self.inner.tables.read();
         tables
             .values()
-            .map(|d| TableInfo {
-                directory: self.directory_of(d),
-                definition: d.clone(),
+            .map(|t| TableInfo {
+                directory: t.directory.clone(),
+                definition: t.definition.clone(),
             })
             .collect()
     }
@@ -241,7 +293,7 @@ impl Db {
     pub fn drop_table_in(&self, keyspace: &str, name: &str) -> Result<()> {
         let mut tables = self.inner.tables.write();
         let key = (keyspace.to_string(), name.to_string());
-        let Some(definition) = tables.get(&key).cloned() else {
+        let Some(definition) = tables.get(&key).map(|t| t.definition.clone()) else {
             return Err(Error::NoSuchTable {
                 keyspace: keyspace.to_string(),
                 table: name.to_string(),
@@ -251,7 +303,7 @@ impl Db {
         let remaining: Vec<TableDefinition> = tables
             .iter()
             .filter(|(k, _)| **k != key)
-            .map(|(_, d)| d.clone())
+            .map(|(_, t)| t.definition.clone())
             .collect();
         system::write_tables(fs, &self.inner.system_dir, &remaining)?;
         tables.remove(&key);
@@ -266,5 +318,70 @@ impl Db {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_error("remove", &directory)(e)),
         }
+    }
+}
+
+impl Db {
+    pub(crate) fn runtime(&self, keyspace: &str, name: &str) -> Result<Arc<Table>> {
+        self.inner
+            .tables
+            .read()
+            .get(&(keyspace.to_string(), name.to_string()))
+            .cloned()
+            .ok_or_else(|| Error::NoSuchTable {
+                keyspace: keyspace.to_string(),
+                table: name.to_string(),
+            })
+    }
+
+    pub(crate) fn log(&self) -> &CommitLog {
+        &self.inner.log
+    }
+
+    pub(crate) fn fs(&self) -> Arc<dyn FileSystem> {
+        self.inner.fs.clone()
+    }
+
+    /// A write timestamp in microseconds: the clock, but always after the
+    /// previous one, so that two writes of one process never tie (as
+    /// Cassandra's client timestamps).
+    pub fn timestamp(&self) -> i64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64);
+        let mut last = self.inner.last_timestamp.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self.inner.last_timestamp.compare_exchange_weak(
+                last,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
+        }
+    }
+
+    /// Flushes every table's memtable into an SSTable.
+    ///
+    /// # Errors
+    /// I/O errors writing SSTables or discarding commitlog segments.
+    pub fn flush(&self) -> Result<()> {
+        let tables: Vec<Arc<Table>> = self.inner.tables.read().values().cloned().collect();
+        for table in tables {
+            table.flush(self.fs(), self.log(), self.inner.host_id)?;
+        }
+        Ok(())
+    }
+
+    /// Bytes in a table's active memtable, and its SSTable count.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`].
+    pub fn table_sizes(&self, name: &str) -> Result<(u64, usize)> {
+        let table = self.runtime(DEFAULT_KEYSPACE, name)?;
+        Ok((table.memtable_bytes(), table.sstable_count()))
     }
 }

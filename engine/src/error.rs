@@ -81,6 +81,10 @@ pub enum Error {
     /// From the SSTable layer.
     #[error(transparent)]
     Sstable(#[from] ilion_sstable::Error),
+
+    /// From the commitlog.
+    #[error(transparent)]
+    Commitlog(#[from] ilion_commitlog::Error),
 }
 
 /// The engine's result type.

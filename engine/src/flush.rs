@@ -5,37 +5,50 @@ use crate::memtable::Memtable;
 use crate::options::TableOptions;
 use ilion_sstable::descriptor::Descriptor;
 use ilion_sstable::schema::TableSchema;
+use ilion_sstable::statistics::CommitLogPosition;
 use ilion_sstable::writer::{SstableWriter, WriterOptions};
 use ilion_vfs::FileSystem;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Writes every partition of `memtable` into SSTable `generation` in
-/// `directory`, in the table's format, with the writing node's `host_id`.
-/// Returns the SSTable's Data.db, or `None` for an empty memtable (no
-/// SSTable is written, as Cassandra writes none).
+/// Where and how a flush writes.
+#[derive(Debug, Clone)]
+pub struct FlushTarget<'a> {
+    /// The file system.
+    pub fs: Arc<dyn FileSystem>,
+    /// The table's directory.
+    pub directory: &'a Path,
+    /// The new SSTable's generation.
+    pub generation: u64,
+    /// The table's schema.
+    pub schema: &'a TableSchema,
+    /// The table's options.
+    pub options: &'a TableOptions,
+    /// The writing node's host id (recorded in Statistics.db).
+    pub host_id: [u8; 16],
+    /// The commitlog positions whose data the memtable holds: recorded in
+    /// Statistics.db, so that replay after a restart skips them.
+    pub commit_log: Option<(CommitLogPosition, CommitLogPosition)>,
+}
+
+/// Writes every partition of `memtable` as an SSTable. Returns its
+/// Data.db, or `None` for an empty memtable (no SSTable is written, as
+/// Cassandra writes none).
 ///
 /// # Errors
 /// I/O errors; partitions the writer refuses (the temporary files are
 /// removed).
-pub fn flush(
-    memtable: &Memtable,
-    fs: Arc<dyn FileSystem>,
-    directory: &Path,
-    generation: u64,
-    schema: &TableSchema,
-    options: &TableOptions,
-    host_id: [u8; 16],
-) -> Result<Option<PathBuf>> {
+pub fn flush(memtable: &Memtable, target: &FlushTarget<'_>) -> Result<Option<PathBuf>> {
     if memtable.is_empty() {
         return Ok(None);
     }
     let stats = memtable.encoding_stats();
-    let header = schema.serialization_header(
+    let header = target.schema.serialization_header(
         stats.min_timestamp,
         stats.min_local_deletion_time,
         stats.min_ttl,
     );
+    let options = target.options;
     let writer_options = WriterOptions {
         version: options.version,
         partitioner: options.partitioner,
@@ -43,15 +56,16 @@ pub fn flush(
         chunk_length: options.chunk_length,
         bloom_filter_fp_chance: options.bloom_filter_fp_chance,
         expected_partitions: memtable.len() as u64,
-        originating_host_id: Some(host_id),
+        originating_host_id: Some(target.host_id),
+        commit_log_intervals: target.commit_log.into_iter().collect(),
         ..WriterOptions::default()
     };
     let descriptor = Descriptor {
-        dir: directory.to_path_buf(),
+        dir: target.directory.to_path_buf(),
         version: options.version,
-        generation,
+        generation: target.generation,
     };
-    let mut writer = SstableWriter::create(fs, descriptor, header, writer_options)?;
+    let mut writer = SstableWriter::create(target.fs.clone(), descriptor, header, writer_options)?;
     for partition in memtable.partitions() {
         writer.append(&partition)?;
     }

@@ -14,11 +14,13 @@ mod codec;
 mod db;
 mod error;
 pub mod flush;
+mod kv;
 mod lock;
 pub mod memtable;
 mod names;
 mod options;
 mod system;
+mod table;
 
 pub use db::{Db, TableInfo, DEFAULT_KEYSPACE};
 pub use error::{Error, Result};

@@ -1,5 +1,6 @@
 //! Options of a database and of each table.
 
+use ilion_commitlog::CommitLogOptions;
 use ilion_sstable::partitioner::Partitioner;
 use ilion_sstable::version::Version;
 use ilion_sstable::writer::DEFAULT_CHUNK_LENGTH;
@@ -15,6 +16,13 @@ pub struct Options {
     pub commitlog_dir: Option<PathBuf>,
     /// The file system every file goes through (a simulated one in tests).
     pub fs: Arc<dyn FileSystem>,
+    /// The commitlog's segment size and sync mode (Batch by default).
+    pub commitlog: CommitLogOptions,
+    /// Bytes of decompressed SSTable chunks kept in memory (64 MiB).
+    pub chunk_cache_bytes: usize,
+    /// Bytes of partition positions kept in memory (Cassandra's key
+    /// cache; 16 MiB).
+    pub key_cache_bytes: usize,
 }
 
 impl Default for Options {
@@ -22,6 +30,9 @@ impl Default for Options {
         Options {
             commitlog_dir: None,
             fs: Arc::new(RealFs),
+            commitlog: CommitLogOptions::default(),
+            chunk_cache_bytes: 64 << 20,
+            key_cache_bytes: 16 << 20,
         }
     }
 }

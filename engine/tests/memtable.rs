@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use ilion::flush::flush;
+use ilion::flush::{flush, FlushTarget};
 use ilion::memtable::Memtable;
 use ilion::sstable::clustering::{ClusteringBound, PrefixKind};
 use ilion::sstable::merge::merge;
@@ -125,6 +125,24 @@ fn update(rng: &mut StdRng, key: &[u8]) -> Partition {
     }
 }
 
+/// Generation 1 in `directory`, no commitlog interval.
+fn target<'a>(
+    directory: &'a std::path::Path,
+    schema: &'a TableSchema,
+    options: &'a TableOptions,
+    host_id: [u8; 16],
+) -> FlushTarget<'a> {
+    FlushTarget {
+        fs: Arc::new(ilion::vfs::RealFs),
+        directory,
+        generation: 1,
+        schema,
+        options,
+        host_id,
+        commit_log: None,
+    }
+}
+
 #[test]
 fn concurrent_updates_end_as_their_merge_and_flush_as_written() {
     let schema = schema();
@@ -171,17 +189,9 @@ fn concurrent_updates_end_as_their_merge_and_flush_as_written() {
             chunk_length: 1024,
             ..TableOptions::default()
         };
-        let data = flush(
-            &memtable,
-            Arc::new(ilion::vfs::RealFs),
-            dir.path(),
-            1,
-            &schema,
-            &options,
-            [7; 16],
-        )
-        .unwrap()
-        .unwrap();
+        let data = flush(&memtable, &target(dir.path(), &schema, &options, [7; 16]))
+            .unwrap()
+            .unwrap();
         let reader = SstableReader::open(&data).unwrap();
         assert_eq!(reader.scan().unwrap().iter().collect::<Vec<_>>(), ordered);
         assert_eq!(reader.statistics().stats.originating_host_id, Some([7; 16]));
@@ -196,16 +206,8 @@ fn an_empty_memtable_flushes_nothing() {
     let schema = schema();
     let memtable = Memtable::new(Partitioner::Murmur3, schema.clustering_types());
     let dir = tempfile::tempdir().unwrap();
-    let written = flush(
-        &memtable,
-        Arc::new(ilion::vfs::RealFs),
-        dir.path(),
-        1,
-        &schema,
-        &TableOptions::default(),
-        [0; 16],
-    )
-    .unwrap();
+    let options = TableOptions::default();
+    let written = flush(&memtable, &target(dir.path(), &schema, &options, [0; 16])).unwrap();
     assert!(written.is_none());
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }

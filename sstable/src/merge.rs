@@ -397,3 +397,29 @@ pub fn merge_into(types: &[String], base: &mut Partition, update: Partition) -> 
     *base = merge(types, vec![current, update])?;
     Ok(())
 }
+
+/// Checks that [`merge`] accepts `partition`: range tombstone markers that
+/// open and close in turn, and no collection columns.
+///
+/// # Errors
+/// As [`merge`].
+pub fn check_mergeable(partition: &Partition) -> Result<()> {
+    ranges_of(partition)?;
+    let rows = partition
+        .static_row
+        .iter()
+        .chain(partition.unfiltereds.iter().filter_map(|u| match u {
+            Unfiltered::Row(r) => Some(r),
+            Unfiltered::Marker(_) => None,
+        }));
+    for row in rows {
+        if row
+            .columns
+            .iter()
+            .any(|c| matches!(c, ColumnData::Complex { .. }))
+        {
+            return Err(unsupported("merging collection (multi-cell) columns"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The key-value facade: `put`, `get`, `delete` on a table with Ilion's
+//! built-in schema `key blob PRIMARY KEY, value blob`, with no knowledge of
+//! partitions needed.
+
+use crate::db::{Db, DEFAULT_KEYSPACE};
+use crate::error::{Error, Result};
+use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
+use ilion_sstable::rows::{Cell, ColumnData, Partition, Row, Unfiltered};
+use ilion_sstable::schema::TableSchema;
+
+fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Db {
+    fn key_value_table(&self, table: &str) -> Result<std::sync::Arc<crate::table::Table>> {
+        let t = self.runtime(DEFAULT_KEYSPACE, table)?;
+        if t.definition.schema != TableSchema::key_value() {
+            return Err(Error::Invalid(format!(
+                "{table} is not a key-value table (key blob PRIMARY KEY, value blob)"
+            )));
+        }
+        Ok(t)
+    }
+
+    /// Creates a key-value table (`key blob PRIMARY KEY, value blob`) with
+    /// default options in the default keyspace.
+    ///
+    /// # Errors
+    /// As [`Db::create_table`].
+    pub fn create_key_value_table(&self, name: &str) -> Result<crate::TableInfo> {
+        self.create_table(
+            name,
+            TableSchema::key_value(),
+            crate::TableOptions::default(),
+        )
+    }
+
+    fn put_cell(&self, table: &str, key: &[u8], value: &[u8], ttl: Option<u32>) -> Result<()> {
+        let t = self.key_value_table(table)?;
+        let timestamp = self.timestamp();
+        let ttl = ttl.or((t.definition.options.default_ttl_seconds > 0)
+            .then_some(t.definition.options.default_ttl_seconds));
+        let expiry = ttl.map(|ttl| (ttl, now_seconds() + i64::from(ttl)));
+        let kind = match expiry {
+            Some((ttl, local_expiration_time)) => CellKind::Expiring {
+                ttl,
+                local_expiration_time,
+            },
+            None => CellKind::Live,
+        };
+        let update = Partition {
+            key: key.to_vec(),
+            deletion: DeletionTime::LIVE,
+            static_row: None,
+            unfiltereds: vec![Unfiltered::Row(Row {
+                clustering: Vec::new(),
+                liveness: Some(LivenessInfo { timestamp, expiry }),
+                deletion: None,
+                columns: vec![ColumnData::Simple {
+                    column: 0,
+                    cell: Cell {
+                        timestamp,
+                        kind,
+                        path: None,
+                        value: value.to_vec(),
+                    },
+                }],
+            })],
+        };
+        t.write(self.log(), update)
+    }
+
+    /// Stores `value` under `key`; acknowledged once durable per the
+    /// commitlog's sync mode.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`]; limits (a key of at most 65,535 bytes);
+    /// commitlog failures.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// db.put("kv", b"apple", b"red")?;
+    /// assert_eq!(db.get("kv", b"apple")?.as_deref(), Some(&b"red"[..]));
+    /// db.delete("kv", b"apple")?;
+    /// assert_eq!(db.get("kv", b"apple")?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        self.put_cell(table, key, value, None)
+    }
+
+    /// Stores `value` under `key` for `ttl_seconds`, after which it reads
+    /// as absent.
+    ///
+    /// # Errors
+    /// As [`Db::put`]; a TTL of 0 or over 20 years.
+    pub fn put_with_ttl(
+        &self,
+        table: &str,
+        key: &[u8],
+        value: &[u8],
+        ttl_seconds: u32,
+    ) -> Result<()> {
+        self.put_cell(table, key, value, Some(ttl_seconds))
+    }
+
+    /// Deletes `key` (a partition deletion, as Cassandra's `DELETE ...
+    /// WHERE key = ?`).
+    ///
+    /// # Errors
+    /// As [`Db::put`].
+    pub fn delete(&self, table: &str, key: &[u8]) -> Result<()> {
+        let t = self.key_value_table(table)?;
+        let update = Partition {
+            key: key.to_vec(),
+            deletion: DeletionTime {
+                marked_for_delete_at: self.timestamp(),
+                local_deletion_time: now_seconds(),
+            },
+            static_row: None,
+            unfiltereds: Vec::new(),
+        };
+        t.write(self.log(), update)
+    }
+
+    /// The value of `key`, if it has one that is live now.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`]; corruption met reading SSTables.
+    pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let t = self.key_value_table(table)?;
+        let Some(partition) = t.read(key)? else {
+            return Ok(None);
+        };
+        let now = now_seconds();
+        // The merge dropped what deletions shadow; what is left decides.
+        Ok(partition.unfiltereds.into_iter().find_map(|u| match u {
+            Unfiltered::Row(row) => row.columns.into_iter().find_map(|c| match c {
+                ColumnData::Simple { cell, .. } => match cell.kind {
+                    CellKind::Live => Some(cell.value),
+                    CellKind::Expiring {
+                        local_expiration_time,
+                        ..
+                    } if local_expiration_time > now => Some(cell.value),
+                    _ => None,
+                },
+                ColumnData::Complex { .. } => None,
+            }),
+            Unfiltered::Marker(_) => None,
+        }))
+    }
+}

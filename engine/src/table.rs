@@ -1,0 +1,269 @@
+//! A table at run time: its memtables, its SSTables, and the write, read
+//! and flush paths through them.
+//!
+//! A write is appended to the commitlog, then merged into the active
+//! memtable, both under a shared lock; a flush takes that lock exclusively
+//! only to swap in an empty memtable, so that every commitlog entry up to
+//! the position it records is in the memtable it flushes. The flushing
+//! memtable stays readable until its SSTable is open.
+
+use crate::error::Result;
+use crate::flush::{flush, FlushTarget};
+use crate::memtable::Memtable;
+use crate::system::TableDefinition;
+use ilion_commitlog::{CommitLog, Position, TableId};
+use ilion_sstable::data_reader::DataReader;
+use ilion_sstable::data_writer::DataWriter;
+use ilion_sstable::descriptor::{Component, Descriptor, TEMPORARY_PREFIX};
+use ilion_sstable::merge::{check_mergeable, merge};
+use ilion_sstable::reader::{ReaderCaches, SstableReader};
+use ilion_sstable::rows::Partition;
+use ilion_sstable::statistics::{CommitLogPosition, SerializationHeader};
+use ilion_sstable::version::Version;
+use ilion_vfs::FileSystem;
+use parking_lot::{Mutex, RwLock};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The commitlog's id for a table: its UUID.
+pub(crate) fn log_id(id: &[u8; 16]) -> TableId {
+    TableId(u128::from_be_bytes(*id))
+}
+
+fn to_statistics(p: Position) -> CommitLogPosition {
+    CommitLogPosition {
+        segment_id: p.segment_id as i64,
+        position: p.offset as i32,
+    }
+}
+
+fn from_statistics(p: CommitLogPosition) -> Position {
+    Position {
+        segment_id: p.segment_id as u64,
+        offset: p.position as u32,
+    }
+}
+
+/// One table's state.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub(crate) definition: TableDefinition,
+    pub(crate) directory: PathBuf,
+    log_id: TableId,
+    /// Header of commitlog payloads: the table's columns, zero bases.
+    log_header: SerializationHeader,
+    log_writer: DataWriter,
+    /// Shared by writers, exclusive for a memtable switch.
+    switch: RwLock<()>,
+    memtable: RwLock<Arc<Memtable>>,
+    /// Commitlog positions of the active memtable's writes.
+    positions: Mutex<Option<(Position, Position)>>,
+    flushing: RwLock<Vec<Arc<Memtable>>>,
+    /// Newest first.
+    sstables: RwLock<Vec<Arc<SstableReader>>>,
+    next_generation: AtomicU64,
+    flush_lock: Mutex<()>,
+    caches: ReaderCaches,
+}
+
+impl Table {
+    /// Opens a table's directory: removes what an interrupted flush left
+    /// (`tmp-` files, components without TOC.txt), opens its SSTables.
+    /// Returns the table and the commitlog position up to which its data
+    /// is in SSTables this host wrote.
+    pub(crate) fn open(
+        fs: &dyn FileSystem,
+        definition: TableDefinition,
+        directory: PathBuf,
+        host_id: [u8; 16],
+        caches: ReaderCaches,
+    ) -> Result<(Table, Option<Position>)> {
+        let names = fs
+            .list_dir(&directory)
+            .map_err(crate::error::io_error("list", &directory))?;
+        let names: Vec<String> = names
+            .into_iter()
+            .filter_map(|n| n.into_string().ok())
+            .collect();
+        let mut readers = Vec::new();
+        let mut flushed: Option<Position> = None;
+        let mut next_generation = 1;
+        for name in &names {
+            let path = directory.join(name);
+            if name.starts_with(TEMPORARY_PREFIX) {
+                fs.remove_file(&path)
+                    .map_err(crate::error::io_error("remove", &path))?;
+                continue;
+            }
+            let Ok(descriptor) = Descriptor::from_path(&path) else {
+                continue;
+            };
+            next_generation = next_generation.max(descriptor.generation + 1);
+            let toc = descriptor.path(Component::Toc);
+            if !toc.exists() {
+                // Part of an SSTable whose flush did not finish.
+                fs.remove_file(&path)
+                    .map_err(crate::error::io_error("remove", &path))?;
+                continue;
+            }
+            if !name.ends_with("-Data.db") {
+                continue;
+            }
+            let reader = SstableReader::open_with_caches(&path, caches.clone())?;
+            let stats = &reader.statistics().stats;
+            if stats.originating_host_id == Some(host_id) {
+                for (_, upper) in &stats.commit_log_intervals {
+                    let upper = from_statistics(*upper);
+                    flushed = Some(flushed.map_or(upper, |f| f.max(upper)));
+                }
+            }
+            readers.push((descriptor.generation, Arc::new(reader)));
+        }
+        readers.sort_by_key(|r| std::cmp::Reverse(r.0));
+        let schema = &definition.schema;
+        let log_header = schema.serialization_header(0, 0, 0);
+        let table = Table {
+            log_id: log_id(&definition.id),
+            log_writer: DataWriter::new(&log_header, Version::OA),
+            log_header,
+            memtable: RwLock::new(Arc::new(Memtable::new(
+                definition.options.partitioner,
+                schema.clustering_types(),
+            ))),
+            switch: RwLock::new(()),
+            positions: Mutex::new(None),
+            flushing: RwLock::new(Vec::new()),
+            sstables: RwLock::new(readers.into_iter().map(|(_, r)| r).collect()),
+            next_generation: AtomicU64::new(next_generation),
+            flush_lock: Mutex::new(()),
+            caches,
+            definition,
+            directory,
+        };
+        Ok((table, flushed))
+    }
+
+    /// The commitlog's id for this table.
+    pub(crate) fn log_id(&self) -> TableId {
+        self.log_id
+    }
+
+    /// Checks an update against the schema and what the engine merges.
+    fn check(&self, update: &Partition) -> Result<()> {
+        self.definition.schema.validate_partition(update)?;
+        check_mergeable(update)?;
+        Ok(())
+    }
+
+    /// Widens the active memtable's commitlog interval.
+    fn note_position(&self, position: Position) {
+        let mut positions = self.positions.lock();
+        *positions = Some(match *positions {
+            None => (position, position),
+            Some((low, high)) => (low.min(position), high.max(position)),
+        });
+    }
+
+    /// Writes `update`: commitlog first, then the memtable. Returns once
+    /// the commitlog's sync mode makes it durable.
+    pub(crate) fn write(&self, log: &CommitLog, update: Partition) -> Result<()> {
+        self.check(&update)?;
+        let mut payload = Vec::new();
+        self.log_writer.write_partition(&update, &mut payload);
+        let _shared = self.switch.read();
+        let position = log.append(&[self.log_id], &payload)?;
+        self.memtable.read().apply(update)?;
+        self.note_position(position);
+        Ok(())
+    }
+
+    /// Applies a replayed commitlog entry to the memtable.
+    pub(crate) fn replay(&self, position: Position, payload: &[u8], path: &Path) -> Result<()> {
+        let mut reader = DataReader::new(payload, &self.log_header, Version::OA, path);
+        while let Some(update) = reader.next_partition()? {
+            self.memtable.read().apply(update)?;
+        }
+        self.note_position(position);
+        Ok(())
+    }
+
+    /// The partition `key`, merged from every memtable and SSTable that
+    /// may hold it (tombstones included; the caller interprets them).
+    pub(crate) fn read(&self, key: &[u8]) -> Result<Option<Partition>> {
+        let mut versions = Vec::new();
+        versions.extend(self.memtable.read().get(key));
+        for memtable in self.flushing.read().iter() {
+            versions.extend(memtable.get(key));
+        }
+        let sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
+        for sstable in sstables {
+            versions.extend(sstable.get(key)?);
+        }
+        if versions.is_empty() {
+            return Ok(None);
+        }
+        let types = self.definition.schema.clustering_types();
+        Ok(Some(merge(&types, versions)?))
+    }
+
+    /// Flushes the active memtable into a new SSTable and tells the
+    /// commitlog. Returns whether anything was written.
+    pub(crate) fn flush(
+        &self,
+        fs: Arc<dyn FileSystem>,
+        log: &CommitLog,
+        host_id: [u8; 16],
+    ) -> Result<bool> {
+        let _one_at_a_time = self.flush_lock.lock();
+        let (memtable, positions) = {
+            let _exclusive = self.switch.write();
+            let fresh = Arc::new(Memtable::new(
+                self.definition.options.partitioner,
+                self.definition.schema.clustering_types(),
+            ));
+            let old = std::mem::replace(&mut *self.memtable.write(), fresh);
+            let positions = self.positions.lock().take();
+            self.flushing.write().push(old.clone());
+            (old, positions)
+        };
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        let target = FlushTarget {
+            fs,
+            directory: &self.directory,
+            generation,
+            schema: &self.definition.schema,
+            options: &self.definition.options,
+            host_id,
+            commit_log: positions.map(|(low, high)| (to_statistics(low), to_statistics(high))),
+        };
+        let written = match flush(&memtable, &target) {
+            Ok(written) => written,
+            Err(e) => {
+                // Keep the data readable and in the commitlog; a later
+                // flush or a replay takes it.
+                return Err(e);
+            }
+        };
+        if let Some(data) = &written {
+            let reader = SstableReader::open_with_caches(data, self.caches.clone())?;
+            let mut sstables = self.sstables.write();
+            sstables.insert(0, Arc::new(reader));
+        }
+        self.flushing.write().retain(|m| !Arc::ptr_eq(m, &memtable));
+        if let Some((_, high)) = positions {
+            log.mark_flushed(self.log_id, high)?;
+        }
+        Ok(written.is_some())
+    }
+
+    /// Bytes in the active memtable.
+    pub(crate) fn memtable_bytes(&self) -> u64 {
+        self.memtable.read().size_bytes()
+    }
+
+    /// Number of SSTables.
+    pub(crate) fn sstable_count(&self) -> usize {
+        self.sstables.read().len()
+    }
+}

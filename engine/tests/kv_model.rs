@@ -1,0 +1,124 @@
+//! The key-value facade against a `BTreeMap` model: random puts, deletes,
+//! flushes and reopens (commitlog replay, SSTables read back); every get
+//! answers as the model does. `ILION_KV_SEEDS` runs more seeds.
+
+#![allow(clippy::unwrap_used)]
+
+use ilion::{Db, Options};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn open(path: &Path) -> Db {
+    Db::open(path, Options::default()).unwrap()
+}
+
+fn run(seed: u64, ops: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut db = open(dir.path());
+    db.create_key_value_table("kv").unwrap();
+    let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let key = |rng: &mut StdRng| format!("k{}", rng.random_range(0..50)).into_bytes();
+    for op in 0..ops {
+        match rng.random_range(0..100) {
+            0..=54 => {
+                let k = key(&mut rng);
+                let v = format!("v{seed}-{op}").into_bytes();
+                if rng.random_bool(0.2) {
+                    // A TTL far longer than the test.
+                    db.put_with_ttl("kv", &k, &v, 3600).unwrap();
+                } else {
+                    db.put("kv", &k, &v).unwrap();
+                }
+                model.insert(k, v);
+            }
+            55..=79 => {
+                let k = key(&mut rng);
+                db.delete("kv", &k).unwrap();
+                model.remove(&k);
+            }
+            80..=89 => {
+                let k = key(&mut rng);
+                assert_eq!(
+                    db.get("kv", &k).unwrap(),
+                    model.get(&k).cloned(),
+                    "seed {seed} op {op}"
+                );
+            }
+            90..=95 => db.flush().unwrap(),
+            _ => {
+                drop(db);
+                db = open(dir.path());
+            }
+        }
+    }
+    for i in 0..50 {
+        let k = format!("k{i}").into_bytes();
+        assert_eq!(
+            db.get("kv", &k).unwrap(),
+            model.get(&k).cloned(),
+            "seed {seed} final {i}"
+        );
+    }
+    drop(db);
+    let db = open(dir.path());
+    for i in 0..50 {
+        let k = format!("k{i}").into_bytes();
+        assert_eq!(
+            db.get("kv", &k).unwrap(),
+            model.get(&k).cloned(),
+            "seed {seed} reopened {i}"
+        );
+    }
+}
+
+#[test]
+fn puts_deletes_flushes_and_reopens_match_the_model() {
+    let seeds: u64 = std::env::var("ILION_KV_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
+    for seed in 0..seeds {
+        run(seed, 400);
+    }
+}
+
+#[test]
+fn expired_values_read_as_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    db.create_key_value_table("kv").unwrap();
+    db.put_with_ttl("kv", b"k", b"v", 1).unwrap();
+    assert_eq!(db.get("kv", b"k").unwrap().as_deref(), Some(&b"v"[..]));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(db.get("kv", b"k").unwrap(), None);
+}
+
+#[test]
+fn flushed_data_leaves_the_commitlog_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = open(dir.path());
+        db.create_key_value_table("kv").unwrap();
+        for i in 0..100u32 {
+            db.put("kv", &i.to_be_bytes(), b"x").unwrap();
+        }
+        db.flush().unwrap();
+        assert_eq!(db.table_sizes("kv").unwrap().1, 1);
+        db.put("kv", b"after", b"flush").unwrap();
+    }
+    let db = open(dir.path());
+    assert_eq!(db.table_sizes("kv").unwrap().1, 1);
+    for i in 0..100u32 {
+        assert_eq!(
+            db.get("kv", &i.to_be_bytes()).unwrap().as_deref(),
+            Some(&b"x"[..])
+        );
+    }
+    assert_eq!(
+        db.get("kv", b"after").unwrap().as_deref(),
+        Some(&b"flush"[..])
+    );
+}
