@@ -368,23 +368,7 @@ pub fn merge_into(types: &[String], base: &mut Partition, update: Partition) -> 
     if update.key != base.key {
         return Err(Error::invalid("merging partitions of different keys"));
     }
-    ranges_of(&update)?;
-    let rows = update
-        .static_row
-        .iter()
-        .chain(update.unfiltereds.iter().filter_map(|u| match u {
-            Unfiltered::Row(r) => Some(r),
-            Unfiltered::Marker(_) => None,
-        }));
-    for row in rows {
-        if row
-            .columns
-            .iter()
-            .any(|c| matches!(c, ColumnData::Complex { .. }))
-        {
-            return Err(unsupported("merging collection (multi-cell) columns"));
-        }
-    }
+    check_mergeable(&update)?;
     let current = std::mem::replace(
         base,
         Partition {
