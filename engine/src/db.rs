@@ -10,6 +10,7 @@
 //! ```
 
 use crate::error::{io_error, Error, Result};
+use crate::flusher::Flusher;
 use crate::lock::DirectoryLock;
 use crate::names::check_name;
 use crate::options::{Options, TableOptions};
@@ -37,13 +38,15 @@ pub struct Db {
 
 #[derive(Debug)]
 struct Inner {
+    // Dropped first: queued flushes finish while the rest is still here.
+    flusher: Flusher,
     fs: Arc<dyn FileSystem>,
     system_dir: PathBuf,
     data_dir: PathBuf,
     commitlog_dir: PathBuf,
     host_id: [u8; 16],
     tables: RwLock<BTreeMap<(String, String), Arc<Table>>>,
-    log: CommitLog,
+    log: Arc<CommitLog>,
     caches: ReaderCaches,
     last_timestamp: AtomicI64,
     _lock: DirectoryLock,
@@ -131,12 +134,15 @@ impl Db {
                 table.replay(entry.position, &entry.payload, &commitlog_dir)?;
             }
         }
-        let log = replay.finish()?;
+        let log = Arc::new(replay.finish()?);
         for (id, position) in flushed {
             log.mark_flushed(id, position)?;
         }
+        let flusher = Flusher::start(fs.clone(), log.clone(), host_id)
+            .map_err(io_error("start the flush thread", path))?;
         Ok(Db {
             inner: Arc::new(Inner {
+                flusher,
                 fs,
                 system_dir,
                 data_dir,
@@ -364,11 +370,24 @@ impl Db {
         }
     }
 
+    /// After a write to `table`: queue a flush if its memtable is full.
+    pub(crate) fn after_write(&self, table: &Arc<Table>) {
+        if table.memtable_full() {
+            self.inner.flusher.request(table);
+        }
+    }
+
     /// Flushes every table's memtable into an SSTable.
     ///
     /// # Errors
-    /// I/O errors writing SSTables or discarding commitlog segments.
+    /// I/O errors writing SSTables or discarding commitlog segments; a
+    /// failure of an earlier background flush.
     pub fn flush(&self) -> Result<()> {
+        if let Some(failure) = self.inner.flusher.failure() {
+            return Err(Error::Invalid(format!(
+                "a background flush failed: {failure}"
+            )));
+        }
         let tables: Vec<Arc<Table>> = self.inner.tables.read().values().cloned().collect();
         for table in tables {
             table.flush(self.fs(), self.log(), self.inner.host_id)?;
@@ -383,5 +402,13 @@ impl Db {
     pub fn table_sizes(&self, name: &str) -> Result<(u64, usize)> {
         let table = self.runtime(DEFAULT_KEYSPACE, name)?;
         Ok((table.memtable_bytes(), table.sstable_count()))
+    }
+
+    /// Times writers of a table waited for its flushes to catch up.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`].
+    pub fn write_stalls(&self, name: &str) -> Result<u64> {
+        Ok(self.runtime(DEFAULT_KEYSPACE, name)?.stalls())
     }
 }

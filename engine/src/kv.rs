@@ -70,7 +70,9 @@ impl Db {
                 }],
             })],
         };
-        t.write(self.log(), update)
+        t.write(self.log(), update)?;
+        self.after_write(&t);
+        Ok(())
     }
 
     /// Stores `value` under `key`; acknowledged once durable per the
@@ -125,7 +127,9 @@ impl Db {
             static_row: None,
             unfiltereds: Vec::new(),
         };
-        t.write(self.log(), update)
+        t.write(self.log(), update)?;
+        self.after_write(&t);
+        Ok(())
     }
 
     /// The value of `key`, if it has one that is live now.

@@ -14,6 +14,7 @@ mod codec;
 mod db;
 mod error;
 pub mod flush;
+mod flusher;
 mod kv;
 mod lock;
 pub mod memtable;

@@ -23,7 +23,7 @@ use ilion_sstable::version::Version;
 use ilion_vfs::FileSystem;
 use parking_lot::{Mutex, RwLock};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The commitlog's id for a table: its UUID.
@@ -64,8 +64,14 @@ pub(crate) struct Table {
     sstables: RwLock<Vec<Arc<SstableReader>>>,
     next_generation: AtomicU64,
     flush_lock: Mutex<()>,
+    flush_requested: AtomicBool,
+    stalls: AtomicU64,
     caches: ReaderCaches,
 }
+
+/// Memtables being flushed at once before writers wait: memory stays
+/// bounded when flushes fall behind.
+const MAX_PENDING_FLUSHES: usize = 2;
 
 impl Table {
     /// Opens a table's directory: removes what an interrupted flush left
@@ -137,6 +143,8 @@ impl Table {
             sstables: RwLock::new(readers.into_iter().map(|(_, r)| r).collect()),
             next_generation: AtomicU64::new(next_generation),
             flush_lock: Mutex::new(()),
+            flush_requested: AtomicBool::new(false),
+            stalls: AtomicU64::new(0),
             caches,
             definition,
             directory,
@@ -169,6 +177,17 @@ impl Table {
     /// the commitlog's sync mode makes it durable.
     pub(crate) fn write(&self, log: &CommitLog, update: Partition) -> Result<()> {
         self.check(&update)?;
+        // Flushes behind: slow this writer down rather than grow memory
+        // (too many memtables being flushed, or the active one far past its
+        // size while its flush waits).
+        let limit = self.definition.options.memtable_bytes;
+        while self.flushing.read().len() >= MAX_PENDING_FLUSHES
+            || (self.memtable_bytes() >= limit.saturating_mul(4)
+                && self.flush_requested.load(Ordering::Acquire))
+        {
+            self.stalls.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         let mut payload = Vec::new();
         self.log_writer.write_partition(&update, &mut payload);
         let _shared = self.switch.read();
@@ -255,6 +274,26 @@ impl Table {
             log.mark_flushed(self.log_id, high)?;
         }
         Ok(written.is_some())
+    }
+
+    /// Whether the active memtable has passed the table's memtable size.
+    pub(crate) fn memtable_full(&self) -> bool {
+        self.memtable_bytes() >= self.definition.options.memtable_bytes
+    }
+
+    /// Marks a flush as requested; false if one is pending already.
+    pub(crate) fn request_flush(&self) -> bool {
+        !self.flush_requested.swap(true, Ordering::AcqRel)
+    }
+
+    /// The requested flush is starting: later writes may request another.
+    pub(crate) fn flush_requested_done(&self) {
+        self.flush_requested.store(false, Ordering::Release);
+    }
+
+    /// Times a writer waited for flushes to catch up.
+    pub(crate) fn stalls(&self) -> u64 {
+        self.stalls.load(Ordering::Relaxed)
     }
 
     /// Bytes in the active memtable.

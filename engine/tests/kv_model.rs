@@ -122,3 +122,56 @@ fn flushed_data_leaves_the_commitlog_and_survives_reopen() {
         Some(&b"flush"[..])
     );
 }
+
+#[test]
+fn full_memtables_flush_in_the_background() {
+    use ilion::commitlog::{CommitLogOptions, SyncMode};
+    let dir = tempfile::tempdir().unwrap();
+    let options = || Options {
+        commitlog: CommitLogOptions {
+            sync_mode: SyncMode::Periodic {
+                period: std::time::Duration::from_millis(10),
+            },
+            ..CommitLogOptions::default()
+        },
+        ..Options::default()
+    };
+    {
+        let db = Db::open(dir.path(), options()).unwrap();
+        db.create_table(
+            "kv",
+            ilion::sstable::schema::TableSchema::key_value(),
+            ilion::TableOptions {
+                memtable_bytes: 64 << 10,
+                ..ilion::TableOptions::default()
+            },
+        )
+        .unwrap();
+        for i in 0..5000u32 {
+            db.put("kv", &i.to_be_bytes(), &[i as u8; 100]).unwrap();
+        }
+        // Flushes ran on their own while the writes went on.
+        let (_, sstables) = db.table_sizes("kv").unwrap();
+        // About 1.3 MB in 64 KiB memtables: several flushes (how many
+        // depends on how far writes ran ahead of the flush thread).
+        assert!(sstables >= 2, "{sstables} SSTables");
+        for i in 0..5000u32 {
+            assert_eq!(
+                db.get("kv", &i.to_be_bytes()).unwrap(),
+                Some(vec![i as u8; 100])
+            );
+        }
+        eprintln!(
+            "{sstables} SSTables, {} stalls",
+            db.write_stalls("kv").unwrap()
+        );
+    }
+    let db = Db::open(dir.path(), options()).unwrap();
+    for i in 0..5000u32 {
+        assert_eq!(
+            db.get("kv", &i.to_be_bytes()).unwrap(),
+            Some(vec![i as u8; 100]),
+            "{i}"
+        );
+    }
+}
