@@ -412,3 +412,9 @@ impl Db {
         Ok(self.runtime(DEFAULT_KEYSPACE, name)?.stalls())
     }
 }
+
+/// A `Db` is shared between threads.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<Db>();
+};
