@@ -395,6 +395,60 @@ impl Db {
         Ok(())
     }
 
+    /// Flushes every table and syncs the commitlog: afterwards the
+    /// commitlog holds nothing that replay would apply (Cassandra's
+    /// `nodetool drain`), so the data directory alone is the database.
+    ///
+    /// # Errors
+    /// As [`Db::flush`].
+    pub fn drain(&self) -> Result<()> {
+        self.flush()?;
+        self.inner.log.sync()?;
+        Ok(())
+    }
+
+    /// Writes one partition update (rows, cells, deletions, range
+    /// tombstones) to a table of the default keyspace, atomically: it is
+    /// one commitlog entry.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`]; an update that does not fit the table's
+    /// schema or its limits; commitlog failures.
+    pub fn write(&self, table: &str, update: ilion_sstable::rows::Partition) -> Result<()> {
+        self.write_in(DEFAULT_KEYSPACE, table, update)
+    }
+
+    /// [`Db::write`] to a table of `keyspace`.
+    ///
+    /// # Errors
+    /// As [`Db::write`].
+    pub fn write_in(
+        &self,
+        keyspace: &str,
+        table: &str,
+        update: ilion_sstable::rows::Partition,
+    ) -> Result<()> {
+        let t = self.runtime(keyspace, table)?;
+        t.write(self.log(), update)?;
+        self.after_write(&t);
+        Ok(())
+    }
+
+    /// The partition `key` of a table of `keyspace` as stored: every
+    /// version merged, shadowed data removed, tombstones and TTLs as
+    /// written (the caller interprets them at its own "now").
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`]; corruption met reading SSTables.
+    pub fn read_partition_in(
+        &self,
+        keyspace: &str,
+        table: &str,
+        key: &[u8],
+    ) -> Result<Option<ilion_sstable::rows::Partition>> {
+        self.runtime(keyspace, table)?.read(key)
+    }
+
     /// Bytes in a table's active memtable, and its SSTable count.
     ///
     /// # Errors

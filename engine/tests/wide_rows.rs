@@ -1,0 +1,147 @@
+//! Wide rows through the engine: partition updates with clustering rows,
+//! row and range deletions, written across flushes and a reopen, read back
+//! as the merge of every update.
+
+#![allow(clippy::unwrap_used)]
+
+use ilion::sstable::clustering::{ClusteringBound, PrefixKind};
+use ilion::sstable::merge::merge;
+use ilion::sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
+use ilion::sstable::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
+use ilion::sstable::schema::{ClusteringOrder, Column, TableSchema};
+use ilion::{Db, Options, TableOptions};
+
+fn schema() -> TableSchema {
+    let t = |n: &str| format!("org.apache.cassandra.db.marshal.{n}");
+    TableSchema::new(
+        vec![Column::new("sensor", t("UTF8Type"))],
+        vec![(Column::new("at", t("LongType")), ClusteringOrder::Desc)],
+        Vec::new(),
+        vec![Column::new("reading", t("DoubleType"))],
+    )
+    .unwrap()
+}
+
+fn at(ms: i64) -> Vec<Option<Vec<u8>>> {
+    vec![Some(ms.to_be_bytes().to_vec())]
+}
+
+fn readings(db: &Db, sensor: &[u8], from: i64, count: i64) -> Partition {
+    let timestamp = db.timestamp();
+    // Descending clustering: newest first.
+    let unfiltereds = (from..from + count)
+        .rev()
+        .map(|ms| {
+            Unfiltered::Row(Row {
+                clustering: at(ms),
+                liveness: Some(LivenessInfo {
+                    timestamp,
+                    expiry: None,
+                }),
+                deletion: None,
+                columns: vec![ColumnData::Simple {
+                    column: 0,
+                    cell: Cell {
+                        timestamp,
+                        kind: CellKind::Live,
+                        path: None,
+                        value: (ms as f64 / 10.0).to_be_bytes().to_vec(),
+                    },
+                }],
+            })
+        })
+        .collect();
+    Partition {
+        key: sensor.to_vec(),
+        deletion: DeletionTime::LIVE,
+        static_row: None,
+        unfiltereds,
+    }
+}
+
+/// Deletes readings from `from` to `to` inclusive (a range tombstone; in
+/// descending order the start bound is the larger value).
+fn delete_range(db: &Db, sensor: &[u8], from: i64, to: i64) -> Partition {
+    let deletion = DeletionTime {
+        marked_for_delete_at: db.timestamp(),
+        local_deletion_time: 1_700_000_000,
+    };
+    let bound = |kind, ms| ClusteringBound {
+        kind,
+        values: at(ms),
+    };
+    Partition {
+        key: sensor.to_vec(),
+        deletion: DeletionTime::LIVE,
+        static_row: None,
+        unfiltereds: vec![
+            Unfiltered::Marker(Marker {
+                bound: bound(PrefixKind::InclStartBound, to),
+                end_deletion: None,
+                start_deletion: Some(deletion),
+            }),
+            Unfiltered::Marker(Marker {
+                bound: bound(PrefixKind::InclEndBound, from),
+                end_deletion: Some(deletion),
+                start_deletion: None,
+            }),
+        ],
+    }
+}
+
+#[test]
+fn updates_across_flushes_and_reopens_read_as_their_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let types = schema().clustering_types();
+    let mut written = Vec::new();
+    {
+        let db = Db::open(dir.path(), Options::default()).unwrap();
+        db.create_table("readings", schema(), TableOptions::default())
+            .unwrap();
+        for (i, update) in [
+            readings(&db, b"s1", 0, 100),
+            readings(&db, b"s1", 50, 100),
+            delete_range(&db, b"s1", 20, 70),
+            readings(&db, b"s1", 60, 5),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            db.write("readings", update.clone()).unwrap();
+            written.push(update);
+            if i % 2 == 1 {
+                db.flush().unwrap();
+            }
+        }
+        let expected = merge(&types, written.clone()).unwrap();
+        let got = db
+            .read_partition_in(ilion::DEFAULT_KEYSPACE, "readings", b"s1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, expected);
+        // 150 readings, 51 deleted, 5 written again after the deletion.
+        let rows = got
+            .unfiltereds
+            .iter()
+            .filter(|u| matches!(u, Unfiltered::Row(_)))
+            .count();
+        assert_eq!(rows, 150 - 51 + 5);
+        assert!(db
+            .read_partition_in(ilion::DEFAULT_KEYSPACE, "readings", b"s2")
+            .unwrap()
+            .is_none());
+    }
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    let got = db
+        .read_partition_in(ilion::DEFAULT_KEYSPACE, "readings", b"s1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, merge(&types, written).unwrap());
+    // An update that does not fit the schema is refused before anything
+    // is written.
+    let mut bad = readings(&db, b"s1", 0, 1);
+    if let Unfiltered::Row(r) = &mut bad.unfiltereds[0] {
+        r.clustering = vec![Some(vec![1, 2, 3])];
+    }
+    assert!(db.write("readings", bad).is_err());
+}
