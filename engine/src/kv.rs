@@ -14,6 +14,25 @@ fn now_seconds() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The value a merged key-value partition holds, if it is live at `now`
+/// (the merge dropped what deletions shadow; what is left decides).
+fn live_value(partition: Partition, now: i64) -> Option<Vec<u8>> {
+    partition.unfiltereds.into_iter().find_map(|u| match u {
+        Unfiltered::Row(row) => row.columns.into_iter().find_map(|c| match c {
+            ColumnData::Simple { cell, .. } => match cell.kind {
+                CellKind::Live => Some(cell.value),
+                CellKind::Expiring {
+                    local_expiration_time,
+                    ..
+                } if local_expiration_time > now => Some(cell.value),
+                _ => None,
+            },
+            ColumnData::Complex { .. } => None,
+        }),
+        Unfiltered::Marker(_) => None,
+    })
+}
+
 impl Db {
     fn key_value_table(&self, table: &str) -> Result<std::sync::Arc<crate::table::Table>> {
         let t = self.runtime(DEFAULT_KEYSPACE, table)?;
@@ -141,21 +160,72 @@ impl Db {
         let Some(partition) = t.read(key)? else {
             return Ok(None);
         };
+        Ok(live_value(partition, now_seconds()))
+    }
+
+    /// Up to `limit` live key-value pairs from `start` to `end`, in the
+    /// table's partitioner order: token order under Murmur3 (the bounds
+    /// are the positions of their keys), key order under ByteOrdered. To
+    /// page, start the next call after the last key returned.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`]; corruption met reading SSTables.
+    ///
+    /// ```
+    /// use std::ops::Bound;
+    /// let dir = tempfile::tempdir()?;
+    /// let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// for k in [b"a", b"b", b"c"] {
+    ///     db.put("kv", k, b"v")?;
+    /// }
+    /// let all = db.scan("kv", Bound::Unbounded, Bound::Unbounded, 10)?;
+    /// assert_eq!(all.len(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scan(
+        &self,
+        table: &str,
+        start: std::ops::Bound<&[u8]>,
+        end: std::ops::Bound<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        use std::ops::Bound;
+        let t = self.key_value_table(table)?;
+        let partitioner = t.definition.options.partitioner;
+        let position = |key: &[u8]| {
+            (
+                partitioner.sort_token(key, ilion_sstable::bloom::BloomFilter::hash(key)),
+                key.to_vec(),
+            )
+        };
+        let start = match start {
+            Bound::Unbounded => Bound::Unbounded,
+            Bound::Included(k) => Bound::Included(position(k)),
+            Bound::Excluded(k) => Bound::Excluded(position(k)),
+        };
+        let end = match end {
+            Bound::Unbounded => Bound::Unbounded,
+            Bound::Included(k) => Bound::Included(position(k)),
+            Bound::Excluded(k) => Bound::Excluded(position(k)),
+        };
+        let past_end = |p: &(i64, Vec<u8>)| match &end {
+            Bound::Unbounded => false,
+            Bound::Included(e) => p > e,
+            Bound::Excluded(e) => p >= e,
+        };
         let now = now_seconds();
-        // The merge dropped what deletions shadow; what is left decides.
-        Ok(partition.unfiltereds.into_iter().find_map(|u| match u {
-            Unfiltered::Row(row) => row.columns.into_iter().find_map(|c| match c {
-                ColumnData::Simple { cell, .. } => match cell.kind {
-                    CellKind::Live => Some(cell.value),
-                    CellKind::Expiring {
-                        local_expiration_time,
-                        ..
-                    } if local_expiration_time > now => Some(cell.value),
-                    _ => None,
-                },
-                ColumnData::Complex { .. } => None,
-            }),
-            Unfiltered::Marker(_) => None,
-        }))
+        let mut out = Vec::new();
+        t.scan(start, past_end, limit, |partition| {
+            let key = partition.key.clone();
+            match live_value(partition, now) {
+                Some(value) => {
+                    out.push((key, value));
+                    true
+                }
+                None => false,
+            }
+        })?;
+        Ok(out)
     }
 }

@@ -170,7 +170,7 @@ impl Memtable {
     /// Merges `update` into the memtable.
     ///
     /// # Errors
-    /// What [`merge`] refuses (malformed range tombstones, collections).
+    /// What the merge refuses (malformed range tombstones, collections).
     pub fn apply(&self, update: Partition) -> Result<()> {
         self.note_stats(&update);
         let entry = self
@@ -201,6 +201,16 @@ impl Memtable {
     /// Copies of every partition, in order (a flush's input).
     pub fn partitions(&self) -> impl Iterator<Item = Partition> + '_ {
         self.partitions.iter().map(|e| e.value().lock().clone())
+    }
+
+    /// Copies of the partitions from `start` on (a position), in order.
+    pub fn partitions_from(
+        &self,
+        start: std::ops::Bound<Position>,
+    ) -> impl Iterator<Item = Partition> + '_ {
+        self.partitions
+            .range((start, std::ops::Bound::Unbounded))
+            .map(|e| e.value().lock().clone())
     }
 
     /// Approximate bytes held.

@@ -9,9 +9,10 @@
 
 use crate::error::Result;
 use crate::flush::{flush, FlushTarget};
-use crate::memtable::Memtable;
+use crate::memtable::{Memtable, Position as SortPosition};
 use crate::system::TableDefinition;
 use ilion_commitlog::{CommitLog, Position, TableId};
+use ilion_sstable::bloom::BloomFilter;
 use ilion_sstable::data_reader::DataReader;
 use ilion_sstable::data_writer::DataWriter;
 use ilion_sstable::descriptor::{Component, Descriptor, TEMPORARY_PREFIX};
@@ -22,6 +23,7 @@ use ilion_sstable::statistics::{CommitLogPosition, SerializationHeader};
 use ilion_sstable::version::Version;
 use ilion_vfs::FileSystem;
 use parking_lot::{Mutex, RwLock};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -224,6 +226,88 @@ impl Table {
         }
         let types = self.definition.schema.clustering_types();
         Ok(Some(merge(&types, versions)?))
+    }
+
+    /// Up to `limit` partitions from position `start` on, in partitioner
+    /// order, each merged from every memtable and SSTable, that `keep`
+    /// accepts; stops at the first position `past_end` says is beyond
+    /// the range.
+    pub(crate) fn scan(
+        &self,
+        start: Bound<SortPosition>,
+        past_end: impl Fn(&SortPosition) -> bool,
+        limit: usize,
+        mut keep: impl FnMut(Partition) -> bool,
+    ) -> Result<()> {
+        let partitioner = self.definition.options.partitioner;
+        let types = self.definition.schema.clustering_types();
+        let position_of = |key: &[u8]| -> SortPosition {
+            (
+                partitioner.sort_token(key, BloomFilter::hash(key)),
+                key.to_vec(),
+            )
+        };
+        let after_start = |p: &SortPosition| match &start {
+            Bound::Unbounded => true,
+            Bound::Included(s) => p >= s,
+            Bound::Excluded(s) => p > s,
+        };
+        let mut memtables = vec![self.memtable.read().clone()];
+        memtables.extend(self.flushing.read().iter().cloned());
+        let sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
+        // Every source yields partitions in position order.
+        let mut sources: Vec<Box<dyn Iterator<Item = Result<Partition>> + '_>> = Vec::new();
+        for memtable in &memtables {
+            sources.push(Box::new(memtable.partitions_from(start.clone()).map(Ok)));
+        }
+        // SSTables are scanned from the start's token (their tokens are
+        // Cassandra's: under ByteOrdered the key itself).
+        let token_start = match &start {
+            Bound::Unbounded => Bound::Unbounded,
+            Bound::Included((_, key)) | Bound::Excluded((_, key)) => {
+                Bound::Included(partitioner.token(key))
+            }
+        };
+        for sstable in &sstables {
+            let scan = sstable.scan_range(token_start.clone(), Bound::Unbounded)?;
+            sources.push(Box::new(scan.map(|p| p.map_err(Into::into))));
+        }
+        let mut heads: Vec<Option<(SortPosition, Partition)>> = Vec::with_capacity(sources.len());
+        let advance = |source: &mut Box<dyn Iterator<Item = Result<Partition>> + '_>| -> Result<Option<(SortPosition, Partition)>> {
+            for partition in source.by_ref() {
+                let partition = partition?;
+                let position = position_of(&partition.key);
+                if after_start(&position) {
+                    return Ok(Some((position, partition)));
+                }
+            }
+            Ok(None)
+        };
+        for source in &mut sources {
+            heads.push(advance(source)?);
+        }
+        let mut kept = 0;
+        while kept < limit {
+            let Some(next) = heads.iter().flatten().map(|(p, _)| p).min().cloned() else {
+                break;
+            };
+            if past_end(&next) {
+                break;
+            }
+            let mut versions = Vec::new();
+            for (head, source) in heads.iter_mut().zip(sources.iter_mut()) {
+                if head.as_ref().is_some_and(|(p, _)| *p == next) {
+                    if let Some((_, partition)) = head.take() {
+                        versions.push(partition);
+                    }
+                    *head = advance(source)?;
+                }
+            }
+            if keep(merge(&types, versions)?) {
+                kept += 1;
+            }
+        }
+        Ok(())
     }
 
     /// Flushes the active memtable into a new SSTable and tells the

@@ -4,14 +4,43 @@
 
 #![allow(clippy::unwrap_used)]
 
+use ilion::sstable::partitioner::Partitioner;
 use ilion::{Db, Options};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::path::Path;
 
 fn open(path: &Path) -> Db {
     Db::open(path, Options::default()).unwrap()
+}
+
+/// The model's answer to a scan: keys in Murmur3 order between the bounds'
+/// positions, at most `limit`.
+fn expected_scan(
+    model: &BTreeMap<Vec<u8>, Vec<u8>>,
+    start: Bound<&[u8]>,
+    end: Bound<&[u8]>,
+    limit: usize,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let p = Partitioner::Murmur3;
+    let mut all: Vec<(Vec<u8>, Vec<u8>)> = model.clone().into_iter().collect();
+    all.sort_by(|a, b| p.compare(&a.0, &b.0));
+    all.into_iter()
+        .filter(|(k, _)| match start {
+            Bound::Unbounded => true,
+            Bound::Included(s) => p.compare(k, s) != Ordering::Less,
+            Bound::Excluded(s) => p.compare(k, s) == Ordering::Greater,
+        })
+        .take_while(|(k, _)| match end {
+            Bound::Unbounded => true,
+            Bound::Included(e) => p.compare(k, e) != Ordering::Greater,
+            Bound::Excluded(e) => p.compare(k, e) == Ordering::Less,
+        })
+        .take(limit)
+        .collect()
 }
 
 fn run(seed: u64, ops: usize) {
@@ -39,13 +68,30 @@ fn run(seed: u64, ops: usize) {
                 db.delete("kv", &k).unwrap();
                 model.remove(&k);
             }
-            80..=89 => {
+            80..=86 => {
                 let k = key(&mut rng);
                 assert_eq!(
                     db.get("kv", &k).unwrap(),
                     model.get(&k).cloned(),
                     "seed {seed} op {op}"
                 );
+            }
+            87..=89 => {
+                let (a, b) = (key(&mut rng), key(&mut rng));
+                let limit = rng.random_range(1..60);
+                let start = if rng.random_bool(0.2) {
+                    Bound::Unbounded
+                } else {
+                    Bound::Included(a.as_slice())
+                };
+                let end = if rng.random_bool(0.2) {
+                    Bound::Unbounded
+                } else {
+                    Bound::Excluded(b.as_slice())
+                };
+                let got = db.scan("kv", start, end, limit).unwrap();
+                let want = expected_scan(&model, start, end, limit);
+                assert_eq!(got, want, "seed {seed} op {op}");
             }
             90..=95 => db.flush().unwrap(),
             _ => {
@@ -62,6 +108,12 @@ fn run(seed: u64, ops: usize) {
             "seed {seed} final {i}"
         );
     }
+    let everything = (Bound::Unbounded, Bound::Unbounded);
+    let all = db
+        .scan("kv", everything.0, everything.1, usize::MAX)
+        .unwrap();
+    let want = expected_scan(&model, everything.0, everything.1, usize::MAX);
+    assert_eq!(all, want, "seed {seed}: full scan");
     drop(db);
     let db = open(dir.path());
     for i in 0..50 {
