@@ -134,6 +134,11 @@ impl Db {
                 table.replay(entry.position, &entry.payload, &commitlog_dir)?;
             }
         }
+        log::info!(
+            "{}: replayed the commitlog ({:?})",
+            path.display(),
+            replay.stats()
+        );
         let log = Arc::new(replay.finish()?);
         for (id, position) in flushed {
             log.mark_flushed(id, position)?;

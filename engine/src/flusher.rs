@@ -34,6 +34,11 @@ impl Flusher {
                 for table in requests {
                     table.flush_requested_done();
                     if let Err(e) = table.flush(fs.clone(), &log, host_id) {
+                        log::error!(
+                            "flush of {}.{} failed: {e}",
+                            table.definition.keyspace,
+                            table.definition.name
+                        );
                         failed.lock().get_or_insert_with(|| e.to_string());
                     }
                 }

@@ -100,6 +100,7 @@ impl Table {
         for name in &names {
             let path = directory.join(name);
             if name.starts_with(TEMPORARY_PREFIX) {
+                log::info!("removing {} left by an interrupted flush", path.display());
                 fs.remove_file(&path)
                     .map_err(crate::error::io_error("remove", &path))?;
                 continue;
@@ -111,6 +112,7 @@ impl Table {
             let toc = descriptor.path(Component::Toc);
             if !toc.exists() {
                 // Part of an SSTable whose flush did not finish.
+                log::info!("removing {}: its SSTable has no TOC.txt", path.display());
                 fs.remove_file(&path)
                     .map_err(crate::error::io_error("remove", &path))?;
                 continue;
@@ -349,6 +351,13 @@ impl Table {
             }
         };
         if let Some(data) = &written {
+            log::info!(
+                "flushed {}.{}: {} partitions into {}",
+                self.definition.keyspace,
+                self.definition.name,
+                memtable.len(),
+                data.display()
+            );
             let reader = SstableReader::open_with_caches(data, self.caches.clone())?;
             let mut sstables = self.sstables.write();
             sstables.insert(0, Arc::new(reader));
