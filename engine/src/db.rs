@@ -454,6 +454,35 @@ impl Db {
         self.runtime(keyspace, table)?.read(key)
     }
 
+    /// The rows of partition `key` of a table of `keyspace` whose
+    /// clustering lies in `slice`, with the range tombstones over them cut
+    /// to the slice; in clustering order, or reversed (markers keep their
+    /// forward bounds), and at most `limit` rows (a range tombstone open
+    /// at the cut is closed at the last row returned). Tombstones and TTLs
+    /// as stored, as [`Db::read_partition_in`].
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`]; corruption; clustering types without a
+    /// comparator.
+    pub fn read_slice_in(
+        &self,
+        keyspace: &str,
+        table: &str,
+        key: &[u8],
+        slice: &ilion_sstable::slice::Slice,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Option<ilion_sstable::rows::Partition>> {
+        let Some(mut partition) = self.runtime(keyspace, table)?.read_slice(key, slice)? else {
+            return Ok(None);
+        };
+        if reverse {
+            partition.unfiltereds.reverse();
+        }
+        partition.unfiltereds = crate::limit::limit_rows(partition.unfiltereds, limit, reverse);
+        Ok(Some(partition))
+    }
+
     /// Bytes in a table's active memtable, and its SSTable count.
     ///
     /// # Errors

@@ -16,6 +16,7 @@ mod error;
 pub mod flush;
 mod flusher;
 mod kv;
+mod limit;
 mod lock;
 pub mod memtable;
 mod names;

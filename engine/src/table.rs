@@ -19,6 +19,7 @@ use ilion_sstable::descriptor::{Component, Descriptor, TEMPORARY_PREFIX};
 use ilion_sstable::merge::{check_mergeable, merge};
 use ilion_sstable::reader::{ReaderCaches, SstableReader};
 use ilion_sstable::rows::Partition;
+use ilion_sstable::slice::{clip, Slice};
 use ilion_sstable::statistics::{CommitLogPosition, SerializationHeader};
 use ilion_sstable::version::Version;
 use ilion_vfs::FileSystem;
@@ -227,6 +228,30 @@ impl Table {
             return Ok(None);
         }
         let types = self.definition.schema.clustering_types();
+        Ok(Some(merge(&types, versions)?))
+    }
+
+    /// The rows and range tombstones of partition `key` within `slice`,
+    /// merged from every memtable and SSTable (each read only as far as
+    /// the slice needs), in clustering order.
+    pub(crate) fn read_slice(&self, key: &[u8], slice: &Slice) -> Result<Option<Partition>> {
+        let types = self.definition.schema.clustering_types();
+        let clipped = |p: Partition| Partition {
+            unfiltereds: clip(&types, p.unfiltereds, None, slice),
+            ..p
+        };
+        let mut versions = Vec::new();
+        versions.extend(self.memtable.read().get(key).map(clipped));
+        for memtable in self.flushing.read().iter() {
+            versions.extend(memtable.get(key).map(clipped));
+        }
+        let sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
+        for sstable in sstables {
+            versions.extend(sstable.slice(key, slice, false)?);
+        }
+        if versions.is_empty() {
+            return Ok(None);
+        }
         Ok(Some(merge(&types, versions)?))
     }
 

@@ -145,3 +145,102 @@ fn updates_across_flushes_and_reopens_read_as_their_merge() {
     }
     assert!(db.write("readings", bad).is_err());
 }
+
+#[test]
+fn slices_read_only_their_rows_in_either_direction_with_limits() {
+    use ilion::sstable::reader::Slice;
+    use rand::{Rng, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let types = schema().clustering_types();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    db.create_table("readings", schema(), TableOptions::default())
+        .unwrap();
+    for (i, update) in [
+        readings(&db, b"s1", 0, 300),
+        delete_range(&db, b"s1", 100, 150),
+        readings(&db, b"s1", 120, 10),
+        readings(&db, b"s1", 250, 100),
+        delete_range(&db, b"s1", 280, 290),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        db.write("readings", update).unwrap();
+        if i % 2 == 0 {
+            db.flush().unwrap();
+        }
+    }
+    let ks = ilion::DEFAULT_KEYSPACE;
+    let full = db
+        .read_partition_in(ks, "readings", b"s1")
+        .unwrap()
+        .unwrap();
+    let row_values = |p: &Partition| -> Vec<i64> {
+        p.unfiltereds
+            .iter()
+            .filter_map(|u| match u {
+                Unfiltered::Row(r) => Some(i64::from_be_bytes(
+                    r.clustering[0].clone().unwrap().try_into().unwrap(),
+                )),
+                Unfiltered::Marker(_) => None,
+            })
+            .collect()
+    };
+    let all_rows = row_values(&full);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    for _ in 0..200 {
+        // Descending clustering: the slice starts at the larger value.
+        let (a, b) = (rng.random_range(-10..360), rng.random_range(-10..360));
+        let (high, low) = (a.max(b), a.min(b));
+        let slice = Slice {
+            start: Some(at(high)),
+            end: Some(at(low)),
+        };
+        let whole = db
+            .read_slice_in(ks, "readings", b"s1", &slice, false, usize::MAX)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            whole.unfiltereds,
+            ilion::sstable::slice::clip(&types, full.unfiltereds.clone(), None, &slice),
+            "slice {high}..{low}"
+        );
+        let reverse = rng.random_bool(0.5);
+        let limit = rng.random_range(0..20);
+        let got = db
+            .read_slice_in(ks, "readings", b"s1", &slice, reverse, limit)
+            .unwrap()
+            .unwrap();
+        let mut want: Vec<i64> = all_rows
+            .iter()
+            .copied()
+            .filter(|v| (low..=high).contains(v))
+            .collect();
+        if reverse {
+            want.reverse();
+        }
+        want.truncate(limit);
+        assert_eq!(
+            row_values(&got),
+            want,
+            "slice {high}..{low} reverse {reverse} limit {limit}"
+        );
+        // Every range the result opens, it closes.
+        let mut open = false;
+        let mut in_order = got.unfiltereds.clone();
+        if reverse {
+            in_order.reverse();
+        }
+        for u in &in_order {
+            if let Unfiltered::Marker(m) = u {
+                if m.bound.kind.is_boundary() {
+                    assert!(open);
+                } else {
+                    assert_eq!(open, !m.bound.kind.is_start(), "{:?}", got.unfiltereds);
+                    open = m.bound.kind.is_start();
+                }
+            }
+        }
+        assert!(!open, "{:?}", got.unfiltereds);
+    }
+}

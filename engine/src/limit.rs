@@ -1,0 +1,73 @@
+//! Cutting a slice after a number of rows without leaving a range
+//! tombstone open.
+
+use ilion_sstable::clustering::{ClusteringBound, PrefixKind};
+use ilion_sstable::rows::{Marker, Unfiltered};
+
+/// The first `limit` rows of `unfiltereds` (in reading order: reversed
+/// when `reverse`) with the markers among them; a range tombstone still
+/// open after the last row kept is closed at that row.
+pub(crate) fn limit_rows(
+    unfiltereds: Vec<Unfiltered>,
+    limit: usize,
+    reverse: bool,
+) -> Vec<Unfiltered> {
+    let mut out = Vec::new();
+    let mut rows = 0;
+    let mut open = None;
+    let mut last_row = None;
+    for u in unfiltereds {
+        if rows == limit {
+            break;
+        }
+        match &u {
+            Unfiltered::Row(r) => {
+                rows += 1;
+                last_row = Some(r.clustering.clone());
+            }
+            Unfiltered::Marker(m) => {
+                // Read backwards, an end bound opens and a start closes.
+                let opens = if reverse {
+                    !m.bound.kind.is_start() || m.bound.kind.is_boundary()
+                } else {
+                    m.bound.kind.is_start()
+                };
+                open = if opens {
+                    if reverse {
+                        m.end_deletion
+                    } else {
+                        m.start_deletion
+                    }
+                } else {
+                    None
+                };
+            }
+        }
+        out.push(u);
+    }
+    if let (Some(deletion), Some(values)) = (open, last_row) {
+        if rows == limit {
+            let marker = if reverse {
+                Marker {
+                    bound: ClusteringBound {
+                        kind: PrefixKind::InclStartBound,
+                        values,
+                    },
+                    end_deletion: None,
+                    start_deletion: Some(deletion),
+                }
+            } else {
+                Marker {
+                    bound: ClusteringBound {
+                        kind: PrefixKind::InclEndBound,
+                        values,
+                    },
+                    end_deletion: Some(deletion),
+                    start_deletion: None,
+                }
+            };
+            out.push(Unfiltered::Marker(marker));
+        }
+    }
+    out
+}
