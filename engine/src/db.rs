@@ -492,6 +492,15 @@ impl Db {
         Ok((table.memtable_bytes(), table.sstable_count()))
     }
 
+    /// SSTables that reads of a table have consulted so far (point reads
+    /// stop early when older SSTables cannot change the answer).
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`].
+    pub fn sstables_read(&self, name: &str) -> Result<u64> {
+        Ok(self.runtime(DEFAULT_KEYSPACE, name)?.sstables_read())
+    }
+
     /// Times writers of a table waited for its flushes to catch up.
     ///
     /// # Errors

@@ -157,7 +157,7 @@ impl Db {
     /// [`Error::NoSuchTable`]; corruption met reading SSTables.
     pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let t = self.key_value_table(table)?;
-        let Some(partition) = t.read(key)? else {
+        let Some(partition) = t.read_single_row(key)? else {
             return Ok(None);
         };
         Ok(live_value(partition, now_seconds()))

@@ -18,7 +18,7 @@ use ilion_sstable::data_writer::DataWriter;
 use ilion_sstable::descriptor::{Component, Descriptor, TEMPORARY_PREFIX};
 use ilion_sstable::merge::{check_mergeable, merge};
 use ilion_sstable::reader::{ReaderCaches, SstableReader};
-use ilion_sstable::rows::Partition;
+use ilion_sstable::rows::{ColumnData, Partition, Unfiltered};
 use ilion_sstable::slice::{clip, Slice};
 use ilion_sstable::statistics::{CommitLogPosition, SerializationHeader};
 use ilion_sstable::version::Version;
@@ -69,6 +69,8 @@ pub(crate) struct Table {
     flush_lock: Mutex<()>,
     flush_requested: AtomicBool,
     stalls: AtomicU64,
+    /// SSTables consulted by reads, for stats.
+    sstables_read: AtomicU64,
     caches: ReaderCaches,
 }
 
@@ -150,6 +152,7 @@ impl Table {
             flush_lock: Mutex::new(()),
             flush_requested: AtomicBool::new(false),
             stalls: AtomicU64::new(0),
+            sstables_read: AtomicU64::new(0),
             caches,
             definition,
             directory,
@@ -215,20 +218,72 @@ impl Table {
     /// The partition `key`, merged from every memtable and SSTable that
     /// may hold it (tombstones included; the caller interprets them).
     pub(crate) fn read(&self, key: &[u8]) -> Result<Option<Partition>> {
+        self.read_until(key, |_, _| false)
+    }
+
+    /// [`Table::read`] for a table whose partitions hold one row of
+    /// regular cells and no clustering (the key-value table): SSTables are
+    /// read newest data first, and the read stops as soon as what it has
+    /// is newer than everything an older SSTable holds (Cassandra's
+    /// time-ordered collection): every cell found and the row's liveness,
+    /// or a partition deletion, at a later timestamp than the SSTable's
+    /// maximum.
+    pub(crate) fn read_single_row(&self, key: &[u8]) -> Result<Option<Partition>> {
+        let columns = self.definition.schema.regular_columns.len();
+        self.read_until(key, |merged, max_timestamp| {
+            if merged.deletion.marked_for_delete_at >= max_timestamp {
+                return true;
+            }
+            merged.unfiltereds.iter().any(|u| match u {
+                Unfiltered::Row(row) => {
+                    row.liveness.is_some_and(|l| l.timestamp > max_timestamp)
+                        && row.columns.len() == columns
+                        && row.columns.iter().all(|c| match c {
+                            ColumnData::Simple { cell, .. } => cell.timestamp > max_timestamp,
+                            ColumnData::Complex { .. } => false,
+                        })
+                }
+                Unfiltered::Marker(_) => false,
+            })
+        })
+    }
+
+    /// Reads `key` from the memtables, then from SSTables in decreasing
+    /// order of their newest timestamp, merging as it goes; stops before an
+    /// SSTable when `done(merged so far, its max timestamp)` says it cannot
+    /// change the answer.
+    fn read_until(
+        &self,
+        key: &[u8],
+        done: impl Fn(&Partition, i64) -> bool,
+    ) -> Result<Option<Partition>> {
+        let types = self.definition.schema.clustering_types();
         let mut versions = Vec::new();
         versions.extend(self.memtable.read().get(key));
         for memtable in self.flushing.read().iter() {
             versions.extend(memtable.get(key));
         }
-        let sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
+        let mut merged = if versions.is_empty() {
+            None
+        } else {
+            Some(merge(&types, versions)?)
+        };
+        let mut sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
+        sstables.sort_by_key(|s| std::cmp::Reverse(s.statistics().stats.max_timestamp));
         for sstable in sstables {
-            versions.extend(sstable.get(key)?);
+            let max_timestamp = sstable.statistics().stats.max_timestamp;
+            if merged.as_ref().is_some_and(|m| done(m, max_timestamp)) {
+                break;
+            }
+            self.sstables_read.fetch_add(1, Ordering::Relaxed);
+            if let Some(version) = sstable.get(key)? {
+                merged = Some(match merged.take() {
+                    Some(m) => merge(&types, vec![m, version])?,
+                    None => version,
+                });
+            }
         }
-        if versions.is_empty() {
-            return Ok(None);
-        }
-        let types = self.definition.schema.clustering_types();
-        Ok(Some(merge(&types, versions)?))
+        Ok(merged)
     }
 
     /// The rows and range tombstones of partition `key` within `slice`,
@@ -407,6 +462,11 @@ impl Table {
     /// The requested flush is starting: later writes may request another.
     pub(crate) fn flush_requested_done(&self) {
         self.flush_requested.store(false, Ordering::Release);
+    }
+
+    /// SSTables consulted by reads so far.
+    pub(crate) fn sstables_read(&self) -> u64 {
+        self.sstables_read.load(Ordering::Relaxed)
     }
 
     /// Times a writer waited for flushes to catch up.

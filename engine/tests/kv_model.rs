@@ -227,3 +227,35 @@ fn full_memtables_flush_in_the_background() {
         );
     }
 }
+
+#[test]
+fn point_reads_stop_at_the_newest_sstable_that_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    db.create_key_value_table("kv").unwrap();
+    for round in 0..5u32 {
+        db.put("kv", b"hot", &round.to_be_bytes()).unwrap();
+        db.put("kv", &round.to_be_bytes(), b"cold").unwrap();
+        db.flush().unwrap();
+    }
+    assert_eq!(db.table_sizes("kv").unwrap().1, 5);
+    let before = db.sstables_read("kv").unwrap();
+    assert_eq!(
+        db.get("kv", b"hot").unwrap(),
+        Some(4u32.to_be_bytes().to_vec())
+    );
+    // The newest SSTable holds a newer value than anything in the others.
+    assert_eq!(db.sstables_read("kv").unwrap() - before, 1);
+    // A key only the oldest SSTable holds needs them all.
+    let before = db.sstables_read("kv").unwrap();
+    assert_eq!(
+        db.get("kv", &0u32.to_be_bytes()).unwrap(),
+        Some(b"cold".to_vec())
+    );
+    assert_eq!(db.sstables_read("kv").unwrap() - before, 5);
+    // A deletion newer than every SSTable stops at the memtable.
+    db.delete("kv", b"hot").unwrap();
+    let before = db.sstables_read("kv").unwrap();
+    assert_eq!(db.get("kv", b"hot").unwrap(), None);
+    assert_eq!(db.sstables_read("kv").unwrap() - before, 0);
+}
