@@ -24,7 +24,7 @@ use ilion_vfs::FileSystem;
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The keyspace of tables created without one.
@@ -49,6 +49,8 @@ struct Inner {
     log: Arc<CommitLog>,
     caches: ReaderCaches,
     last_timestamp: AtomicI64,
+    writes: AtomicU64,
+    commitlog_cap: u64,
     _lock: DirectoryLock,
 }
 
@@ -157,6 +159,8 @@ impl Db {
                 log,
                 caches,
                 last_timestamp: AtomicI64::new(0),
+                writes: AtomicU64::new(0),
+                commitlog_cap: options.commitlog_total_bytes,
                 _lock: lock,
             }),
         })
@@ -375,10 +379,21 @@ impl Db {
         }
     }
 
-    /// After a write to `table`: queue a flush if its memtable is full.
+    /// After a write to `table`: queue a flush if its memtable is full;
+    /// now and then, if the commitlog has grown past its cap, queue the
+    /// tables that pin its oldest segment (flushing them lets it go).
     pub(crate) fn after_write(&self, table: &Arc<Table>) {
         if table.memtable_full() {
             self.inner.flusher.request(table);
+        }
+        let writes = self.inner.writes.fetch_add(1, Ordering::Relaxed);
+        // The size check takes the commitlog's lock: not on every write.
+        if writes.is_multiple_of(64) && self.inner.log.disk_usage() > self.inner.commitlog_cap {
+            let pinning = self.inner.log.tables_pinning_oldest();
+            let tables = self.inner.tables.read();
+            for t in tables.values().filter(|t| pinning.contains(&t.log_id())) {
+                self.inner.flusher.request(t);
+            }
         }
     }
 

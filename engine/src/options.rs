@@ -23,6 +23,11 @@ pub struct Options {
     /// Bytes of partition positions kept in memory (Cassandra's key
     /// cache; 16 MiB).
     pub key_cache_bytes: usize,
+    /// Commitlog size past which the tables pinning its oldest segment are
+    /// flushed (Cassandra's `commitlog_total_space`; 1 GiB here, where
+    /// Cassandra takes up to 8 GiB: an embedded store shares its disk and
+    /// replays faster from a shorter log).
+    pub commitlog_total_bytes: u64,
 }
 
 impl Default for Options {
@@ -33,6 +38,7 @@ impl Default for Options {
             commitlog: CommitLogOptions::default(),
             chunk_cache_bytes: 64 << 20,
             key_cache_bytes: 16 << 20,
+            commitlog_total_bytes: 1 << 30,
         }
     }
 }

@@ -259,3 +259,42 @@ fn point_reads_stop_at_the_newest_sstable_that_answers() {
     assert_eq!(db.get("kv", b"hot").unwrap(), None);
     assert_eq!(db.sstables_read("kv").unwrap() - before, 0);
 }
+
+#[test]
+fn a_commitlog_past_its_cap_gets_its_tables_flushed() {
+    use ilion::commitlog::{CommitLogOptions, SyncMode};
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        commitlog: CommitLogOptions {
+            segment_size: 128 << 10,
+            sync_mode: SyncMode::Periodic {
+                period: std::time::Duration::from_millis(10),
+            },
+            ..CommitLogOptions::default()
+        },
+        commitlog_total_bytes: 512 << 10,
+        ..Options::default()
+    };
+    let db = Db::open(dir.path(), options).unwrap();
+    // Memtables far larger than the data: only the cap can flush them.
+    db.create_key_value_table("kv").unwrap();
+    let segments = || {
+        std::fs::read_dir(dir.path().join("commitlog"))
+            .unwrap()
+            .count()
+    };
+    let mut most = 0;
+    for i in 0..20_000u32 {
+        db.put("kv", &i.to_be_bytes(), &[7; 100]).unwrap();
+        if i % 1000 == 0 {
+            most = most.max(segments());
+        }
+    }
+    assert!(db.table_sizes("kv").unwrap().1 >= 1, "no flush");
+    // About 2.6 MB written through 128 KiB segments; the log stayed near
+    // its 512 KiB cap (flushes run in the background, so allow slack).
+    assert!(most <= 16, "{most} segments");
+    for i in (0..20_000u32).step_by(997) {
+        assert_eq!(db.get("kv", &i.to_be_bytes()).unwrap(), Some(vec![7; 100]));
+    }
+}
