@@ -27,6 +27,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// Seconds since the Unix epoch.
+pub(crate) fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// The keyspace of tables created without one.
 pub const DEFAULT_KEYSPACE: &str = "ilion";
 
@@ -466,7 +473,12 @@ impl Db {
         table: &str,
         key: &[u8],
     ) -> Result<Option<ilion_sstable::rows::Partition>> {
-        self.runtime(keyspace, table)?.read(key)
+        let table = self.runtime(keyspace, table)?;
+        let partition = table.read(key)?;
+        if let Some(p) = &partition {
+            table.check_tombstones(p, now_seconds())?;
+        }
+        Ok(partition)
     }
 
     /// The rows of partition `key` of a table of `keyspace` whose
@@ -488,9 +500,11 @@ impl Db {
         reverse: bool,
         limit: usize,
     ) -> Result<Option<ilion_sstable::rows::Partition>> {
-        let Some(mut partition) = self.runtime(keyspace, table)?.read_slice(key, slice)? else {
+        let runtime = self.runtime(keyspace, table)?;
+        let Some(mut partition) = runtime.read_slice(key, slice)? else {
             return Ok(None);
         };
+        runtime.check_tombstones(&partition, now_seconds())?;
         if reverse {
             partition.unfiltereds.reverse();
         }

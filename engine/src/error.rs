@@ -74,6 +74,20 @@ pub enum Error {
         table: String,
     },
 
+    /// A read met more tombstones than the table's failure threshold
+    /// (Cassandra's `TombstoneOverwhelmingException`).
+    #[error(
+        "read of {table} met {tombstones} tombstones, more than the failure threshold {threshold}"
+    )]
+    TombstoneOverwhelming {
+        /// `keyspace.table`.
+        table: String,
+        /// Tombstones met.
+        tombstones: usize,
+        /// The table's `tombstone_failure_threshold`.
+        threshold: usize,
+    },
+
     /// Invalid options or schema.
     #[error("invalid: {0}")]
     Invalid(String),

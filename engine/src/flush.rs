@@ -69,5 +69,14 @@ pub fn flush(memtable: &Memtable, target: &FlushTarget<'_>) -> Result<Option<Pat
     for partition in memtable.partitions() {
         writer.append(&partition)?;
     }
+    if let Some((key, size)) = writer.largest_partition() {
+        if size > target.options.large_partition_warning_bytes {
+            log::warn!(
+                "writing large partition {} ({size} bytes) to {}",
+                String::from_utf8_lossy(key),
+                target.directory.display()
+            );
+        }
+    }
     Ok(Some(writer.finish()?))
 }

@@ -2,17 +2,11 @@
 //! built-in schema `key blob PRIMARY KEY, value blob`, with no knowledge of
 //! partitions needed.
 
-use crate::db::{Db, DEFAULT_KEYSPACE};
+use crate::db::{now_seconds, Db, DEFAULT_KEYSPACE};
 use crate::error::{Error, Result};
 use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
 use ilion_sstable::rows::{Cell, ColumnData, Partition, Row, Unfiltered};
 use ilion_sstable::schema::TableSchema;
-
-fn now_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
 
 /// The value a merged key-value partition holds, if it is live at `now`
 /// (the merge dropped what deletions shadow; what is left decides).

@@ -63,6 +63,15 @@ pub struct TableOptions {
     pub default_ttl_seconds: u32,
     /// Memtable size that triggers a flush.
     pub memtable_bytes: u64,
+    /// A flush writing a partition larger than this logs a warning
+    /// (Cassandra 4.x: 100 MiB).
+    pub large_partition_warning_bytes: u64,
+    /// A read meeting more tombstones than this logs a warning
+    /// (Cassandra's `tombstone_warn_threshold`, 1,000).
+    pub tombstone_warn_threshold: usize,
+    /// A read meeting more tombstones than this fails (Cassandra's
+    /// `tombstone_failure_threshold`, 100,000).
+    pub tombstone_failure_threshold: usize,
 }
 
 impl Default for TableOptions {
@@ -76,6 +85,9 @@ impl Default for TableOptions {
             gc_grace_seconds: 10 * 24 * 3600,
             default_ttl_seconds: 0,
             memtable_bytes: 64 << 20,
+            large_partition_warning_bytes: 100 << 20,
+            tombstone_warn_threshold: 1_000,
+            tombstone_failure_threshold: 100_000,
         }
     }
 }

@@ -164,6 +164,9 @@ pub(crate) fn write_tables(
         e.u32(o.gc_grace_seconds);
         e.u32(o.default_ttl_seconds);
         e.u64(o.memtable_bytes);
+        e.u64(o.large_partition_warning_bytes);
+        e.u32(u32::try_from(o.tombstone_warn_threshold).unwrap_or(u32::MAX));
+        e.u32(u32::try_from(o.tombstone_failure_threshold).unwrap_or(u32::MAX));
     }
     write_file(fs, &system.join("tables"), &e.bytes)
 }
@@ -225,6 +228,9 @@ pub(crate) fn read_tables(fs: &dyn FileSystem, system: &Path) -> Result<Vec<Tabl
             gc_grace_seconds: d.u32("gc grace")?,
             default_ttl_seconds: d.u32("default TTL")?,
             memtable_bytes: d.u64("memtable size")?,
+            large_partition_warning_bytes: d.u64("large partition warning")?,
+            tombstone_warn_threshold: d.u32("tombstone warn threshold")? as usize,
+            tombstone_failure_threshold: d.u32("tombstone failure threshold")? as usize,
         };
         tables.push(TableDefinition {
             keyspace,

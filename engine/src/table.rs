@@ -464,6 +464,50 @@ impl Table {
         self.flush_requested.store(false, Ordering::Release);
     }
 
+    /// Applies the table's tombstone thresholds to what a read returns:
+    /// a warning past the first, an error past the second. Cell
+    /// tombstones, cells expired at `now`, row deletions and range
+    /// tombstone markers count, as Cassandra counts them.
+    pub(crate) fn check_tombstones(&self, partition: &Partition, now: i64) -> Result<()> {
+        let mut tombstones = 0usize;
+        for u in &partition.unfiltereds {
+            match u {
+                Unfiltered::Marker(_) => tombstones += 1,
+                Unfiltered::Row(row) => {
+                    tombstones += usize::from(row.deletion.is_some());
+                    for c in &row.columns {
+                        if let ColumnData::Simple { cell, .. } = c {
+                            tombstones += usize::from(match cell.kind {
+                                ilion_sstable::reconcile::CellKind::Tombstone { .. } => true,
+                                ilion_sstable::reconcile::CellKind::Expiring {
+                                    local_expiration_time,
+                                    ..
+                                } => local_expiration_time <= now,
+                                ilion_sstable::reconcile::CellKind::Live => false,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let options = &self.definition.options;
+        let name = format!("{}.{}", self.definition.keyspace, self.definition.name);
+        if tombstones > options.tombstone_failure_threshold {
+            return Err(crate::error::Error::TombstoneOverwhelming {
+                table: name,
+                tombstones,
+                threshold: options.tombstone_failure_threshold,
+            });
+        }
+        if tombstones > options.tombstone_warn_threshold {
+            log::warn!(
+                "read of {name} met {tombstones} tombstones (warning threshold {})",
+                options.tombstone_warn_threshold
+            );
+        }
+        Ok(())
+    }
+
     /// SSTables consulted by reads so far.
     pub(crate) fn sstables_read(&self) -> u64 {
         self.sstables_read.load(Ordering::Relaxed)

@@ -212,6 +212,9 @@ fn tables_survive_reopen_and_drops_are_durable() {
         gc_grace_seconds: 3600,
         default_ttl_seconds: 60,
         memtable_bytes: 1 << 20,
+        large_partition_warning_bytes: 1 << 30,
+        tombstone_warn_threshold: 10,
+        tombstone_failure_threshold: 20,
     };
     let (kv, wide) = {
         let db = open(dir.path());

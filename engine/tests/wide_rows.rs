@@ -244,3 +244,55 @@ fn slices_read_only_their_rows_in_either_direction_with_limits() {
         assert!(!open, "{:?}", got.unfiltereds);
     }
 }
+
+#[test]
+fn reads_over_too_many_tombstones_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    let options = TableOptions {
+        tombstone_warn_threshold: 5,
+        tombstone_failure_threshold: 10,
+        ..TableOptions::default()
+    };
+    db.create_table("readings", schema(), options).unwrap();
+    db.write("readings", readings(&db, b"s1", 0, 30)).unwrap();
+    let delete_row = |db: &Db, ms: i64| Partition {
+        key: b"s1".to_vec(),
+        deletion: DeletionTime::LIVE,
+        static_row: None,
+        unfiltereds: vec![Unfiltered::Row(Row {
+            clustering: at(ms),
+            liveness: None,
+            deletion: Some(DeletionTime {
+                marked_for_delete_at: db.timestamp(),
+                local_deletion_time: 1_700_000_000,
+            }),
+            columns: Vec::new(),
+        })],
+    };
+    let ks = ilion::DEFAULT_KEYSPACE;
+    for ms in 0..10 {
+        db.write("readings", delete_row(&db, ms)).unwrap();
+    }
+    // Ten row tombstones: past the warning, not the failure threshold.
+    assert!(db
+        .read_partition_in(ks, "readings", b"s1")
+        .unwrap()
+        .is_some());
+    db.write("readings", delete_row(&db, 10)).unwrap();
+    db.flush().unwrap();
+    match db.read_partition_in(ks, "readings", b"s1") {
+        Err(ilion::Error::TombstoneOverwhelming { tombstones, .. }) => assert_eq!(tombstones, 11),
+        other => panic!("{other:?}"),
+    }
+    // A slice that avoids them reads fine.
+    let slice = ilion::sstable::reader::Slice {
+        start: Some(at(29)),
+        end: Some(at(20)),
+    };
+    let got = db
+        .read_slice_in(ks, "readings", b"s1", &slice, false, usize::MAX)
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.unfiltereds.len(), 10);
+}

@@ -133,6 +133,7 @@ pub struct SstableWriter {
     first_key: Option<Vec<u8>>,
     last_key: Option<Vec<u8>>,
     last_token: i64,
+    largest: Option<(Vec<u8>, u64)>,
     filter: BloomFilter,
     sketch: CardinalitySketch,
     stats: StatsCollector,
@@ -213,6 +214,7 @@ impl SstableWriter {
             first_key: None,
             last_key: None,
             last_token: i64::MIN,
+            largest: None,
             filter,
             sketch: CardinalitySketch::new(),
             stats,
@@ -234,6 +236,14 @@ impl SstableWriter {
     /// Uncompressed Data.db bytes so far.
     pub fn data_length(&self) -> u64 {
         self.stream_length
+    }
+
+    /// The largest partition appended so far: its key and its bytes in
+    /// the data stream (for large-partition warnings).
+    pub fn largest_partition(&self) -> Option<(&[u8], u64)> {
+        self.largest
+            .as_ref()
+            .map(|(key, size)| (key.as_slice(), *size))
     }
 
     /// Appends a partition, which must sort after the previous one.
@@ -287,6 +297,13 @@ impl SstableWriter {
         last.extend_from_slice(&partition.key);
         self.last_token = token;
         self.partition_count += 1;
+        if self
+            .largest
+            .as_ref()
+            .is_none_or(|(_, size)| layout.length > *size)
+        {
+            self.largest = Some((partition.key.clone(), layout.length));
+        }
         self.stream_length += layout.length;
         let bytes = std::mem::take(&mut self.partition_bytes);
         let result = self.append_stream(&bytes);
