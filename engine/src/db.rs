@@ -521,6 +521,12 @@ impl Db {
         Ok((table.memtable_bytes(), table.sstable_count()))
     }
 
+    /// Every table's statistics, by keyspace and name.
+    pub fn stats(&self) -> Vec<crate::stats::TableStats> {
+        let tables: Vec<Arc<Table>> = self.inner.tables.read().values().cloned().collect();
+        tables.iter().map(|t| t.stats()).collect()
+    }
+
     /// SSTables that reads of a table have consulted so far (point reads
     /// stop early when older SSTables cannot change the answer).
     ///

@@ -21,6 +21,7 @@ mod lock;
 pub mod memtable;
 mod names;
 mod options;
+pub mod stats;
 mod system;
 mod table;
 

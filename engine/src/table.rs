@@ -10,6 +10,7 @@
 use crate::error::Result;
 use crate::flush::{flush, FlushTarget};
 use crate::memtable::{Memtable, Position as SortPosition};
+use crate::stats::{Recorder, TableStats};
 use crate::system::TableDefinition;
 use ilion_commitlog::{CommitLog, Position, TableId};
 use ilion_sstable::bloom::BloomFilter;
@@ -71,6 +72,8 @@ pub(crate) struct Table {
     stalls: AtomicU64,
     /// SSTables consulted by reads, for stats.
     sstables_read: AtomicU64,
+    flushes: AtomicU64,
+    pub(crate) recorder: Recorder,
     caches: ReaderCaches,
 }
 
@@ -153,6 +156,8 @@ impl Table {
             flush_requested: AtomicBool::new(false),
             stalls: AtomicU64::new(0),
             sstables_read: AtomicU64::new(0),
+            flushes: AtomicU64::new(0),
+            recorder: Recorder::default(),
             caches,
             definition,
             directory,
@@ -184,6 +189,7 @@ impl Table {
     /// Writes `update`: commitlog first, then the memtable. Returns once
     /// the commitlog's sync mode makes it durable.
     pub(crate) fn write(&self, log: &CommitLog, update: Partition) -> Result<()> {
+        let started = std::time::Instant::now();
         self.check(&update)?;
         // Flushes behind: slow this writer down rather than grow memory
         // (too many memtables being flushed, or the active one far past its
@@ -202,6 +208,7 @@ impl Table {
         let position = log.append(&[self.log_id], &payload)?;
         self.memtable.read().apply(update)?;
         self.note_position(position);
+        self.recorder.write(started.elapsed().as_micros() as u64);
         Ok(())
     }
 
@@ -257,6 +264,8 @@ impl Table {
         key: &[u8],
         done: impl Fn(&Partition, i64) -> bool,
     ) -> Result<Option<Partition>> {
+        let started = std::time::Instant::now();
+        let mut consulted = 0;
         let types = self.definition.schema.clustering_types();
         let mut versions = Vec::new();
         versions.extend(self.memtable.read().get(key));
@@ -276,6 +285,7 @@ impl Table {
                 break;
             }
             self.sstables_read.fetch_add(1, Ordering::Relaxed);
+            consulted += 1;
             if let Some(version) = sstable.get(key)? {
                 merged = Some(match merged.take() {
                     Some(m) => merge(&types, vec![m, version])?,
@@ -283,6 +293,8 @@ impl Table {
                 });
             }
         }
+        self.recorder
+            .read(started.elapsed().as_micros() as u64, consulted);
         Ok(merged)
     }
 
@@ -300,14 +312,21 @@ impl Table {
         for memtable in self.flushing.read().iter() {
             versions.extend(memtable.get(key).map(clipped));
         }
+        let started = std::time::Instant::now();
         let sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
-        for sstable in sstables {
+        for sstable in &sstables {
             versions.extend(sstable.slice(key, slice, false)?);
         }
-        if versions.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(merge(&types, versions)?))
+        self.sstables_read
+            .fetch_add(sstables.len() as u64, Ordering::Relaxed);
+        let merged = if versions.is_empty() {
+            None
+        } else {
+            Some(merge(&types, versions)?)
+        };
+        self.recorder
+            .read(started.elapsed().as_micros() as u64, sstables.len() as u64);
+        Ok(merged)
     }
 
     /// Up to `limit` partitions from position `start` on, in partitioner
@@ -446,6 +465,9 @@ impl Table {
         if let Some((_, high)) = positions {
             log.mark_flushed(self.log_id, high)?;
         }
+        if written.is_some() {
+            self.flushes.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(written.is_some())
     }
 
@@ -506,6 +528,32 @@ impl Table {
             );
         }
         Ok(())
+    }
+
+    /// The table's statistics now.
+    pub(crate) fn stats(&self) -> TableStats {
+        let (writes, reads, mean, max) = self.recorder.snapshot();
+        let sstables = self.sstables.read().clone();
+        let memtable = self.memtable.read().clone();
+        TableStats {
+            keyspace: self.definition.keyspace.clone(),
+            table: self.definition.name.clone(),
+            writes,
+            reads,
+            sstables_per_read_mean: mean,
+            sstables_per_read_max: max,
+            memtable_bytes: memtable.size_bytes(),
+            sstable_count: sstables.len(),
+            disk_bytes: sstables.iter().map(|s| s.disk_bytes()).sum(),
+            estimated_partitions: memtable.len() as u64
+                + sstables
+                    .iter()
+                    .map(|s| s.partition_count() as u64)
+                    .sum::<u64>(),
+            bloom_false_positives: sstables.iter().map(|s| s.bloom_false_positives()).sum(),
+            flushes: self.flushes.load(Ordering::Relaxed),
+            write_stalls: self.stalls(),
+        }
     }
 
     /// SSTables consulted by reads so far.

@@ -298,3 +298,34 @@ fn a_commitlog_past_its_cap_gets_its_tables_flushed() {
         assert_eq!(db.get("kv", &i.to_be_bytes()).unwrap(), Some(vec![7; 100]));
     }
 }
+
+#[test]
+fn stats_count_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    db.create_key_value_table("kv").unwrap();
+    for i in 0..200u32 {
+        db.put("kv", &i.to_be_bytes(), b"v").unwrap();
+    }
+    db.flush().unwrap();
+    for i in 0..100u32 {
+        db.put("kv", &(1000 + i).to_be_bytes(), b"v").unwrap();
+    }
+    for i in 0..300u32 {
+        db.get("kv", &i.to_be_bytes()).unwrap();
+    }
+    let stats = db.stats();
+    assert_eq!(stats.len(), 1);
+    let s = &stats[0];
+    assert_eq!((s.keyspace.as_str(), s.table.as_str()), ("ilion", "kv"));
+    assert_eq!(s.writes.count, 300);
+    assert_eq!(s.reads.count, 300);
+    assert!(s.writes.p50_us > 0 && s.writes.max_us >= s.writes.p99_us);
+    assert_eq!((s.sstable_count, s.flushes), (1, 1));
+    assert_eq!(s.estimated_partitions, 300);
+    assert!(s.disk_bytes > 0 && s.memtable_bytes > 0);
+    // Keys 200..300 are absent from the SSTable: the filter lets a few
+    // through at its 1 % false-positive chance.
+    assert!(s.bloom_false_positives <= 10, "{}", s.bloom_false_positives);
+    assert!(s.sstables_per_read_max <= 1);
+}

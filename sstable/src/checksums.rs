@@ -94,6 +94,11 @@ impl Checksums {
         Ok(Checksums { entries })
     }
 
+    /// The total length of the components recorded, if any are.
+    pub fn total_length(&self) -> Option<u64> {
+        (!self.entries.is_empty()).then(|| self.entries.iter().map(|(_, len, _)| len).sum())
+    }
+
     /// Checks a component's bytes against its entry (a component without
     /// an entry passes: Ilion checks only what it recorded).
     ///

@@ -25,6 +25,7 @@ pub const INDEX_SAMPLE_INTERVAL: usize = 16;
 #[derive(Debug)]
 pub struct KeyLookup {
     partitioner: Partitioner,
+    partition_count: usize,
     /// `(sort token, Index.db position)` of every sampled entry.
     samples: Vec<(i64, u64)>,
     first: (i64, Vec<u8>),
@@ -68,6 +69,7 @@ impl KeyLookup {
         }
         Ok(KeyLookup {
             partitioner,
+            partition_count: n,
             samples,
             first: (decorate(partitioner, first_key), first_key.to_vec()),
             last: (decorate(partitioner, last_key), last_key.to_vec()),
@@ -77,6 +79,11 @@ impl KeyLookup {
     /// The partitioner the keys are ordered by.
     pub fn partitioner(&self) -> Partitioner {
         self.partitioner
+    }
+
+    /// Partitions in the SSTable (Index.db entries).
+    pub fn partition_count(&self) -> usize {
+        self.partition_count
     }
 
     /// Bytes this keeps in memory.

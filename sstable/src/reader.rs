@@ -39,6 +39,9 @@ pub struct SstableReader {
     table_id: TableId,
     caches: ReaderCaches,
     shapes: HeaderShapes,
+    /// Total size of the components the sidecar lists, when there is one.
+    checksums_total: Option<u64>,
+    false_positives: std::sync::atomic::AtomicU64,
 }
 
 pub use crate::slice::Slice;
@@ -209,6 +212,7 @@ impl SstableReader {
             &summary.last_key,
         )?;
         let shapes = HeaderShapes::new(&statistics.header);
+        let checksums_total = checksums.total_length();
         Ok(SstableReader {
             data_path: data_path.to_path_buf(),
             index_path,
@@ -224,6 +228,8 @@ impl SstableReader {
             table_id: next_table_id(),
             caches,
             shapes,
+            checksums_total,
+            false_positives: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -280,6 +286,9 @@ impl SstableReader {
         }
         let types = &self.statistics.header.clustering_types;
         let mut index = IndexReader::new(&self.index, self.version, types, &self.index_path);
+        if !self.filter.may_contain_hash(hash) {
+            return Ok(None);
+        }
         let Some(entry) = self.lookup.find(
             key,
             hash,
@@ -289,6 +298,8 @@ impl SstableReader {
             &self.index_path,
         )?
         else {
+            self.false_positives
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Ok(None);
         };
         let data_length = self.compression.data_length();
@@ -513,6 +524,24 @@ impl SstableReader {
             chunks.read_chunk(i, &mut buffer)?;
         }
         Ok(())
+    }
+
+    /// Partitions in the SSTable.
+    pub fn partition_count(&self) -> usize {
+        self.lookup.partition_count()
+    }
+
+    /// Bytes of its files on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        self.checksums_total
+            .unwrap_or(self.data.len() as u64 + self.index.len() as u64)
+    }
+
+    /// Lookups the bloom filter let through for keys the SSTable does not
+    /// hold.
+    pub fn bloom_false_positives(&self) -> u64 {
+        self.false_positives
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// What this SSTable keeps in memory.
