@@ -99,7 +99,7 @@ impl Db {
     pub fn open(path: &Path, options: Options) -> Result<Db> {
         let fs = options.fs;
         fs.create_dir_all(path).map_err(io_error("create", path))?;
-        let lock = DirectoryLock::acquire(path)?;
+        let lock = DirectoryLock::acquire(fs.as_ref(), path)?;
         let system_dir = path.join("system");
         let data_dir = path.join("data");
         let commitlog_dir = options
@@ -121,7 +121,7 @@ impl Db {
                 .map_err(io_error("create", &directory))?;
             let key = (definition.keyspace.clone(), definition.name.clone());
             let (table, position) =
-                Table::open(fs.as_ref(), definition, directory, host_id, caches.clone())?;
+                Table::open(&fs, definition, directory, host_id, caches.clone())?;
             if let Some(position) = position {
                 flushed.insert(table.log_id(), position);
             }
@@ -245,7 +245,7 @@ impl Db {
         all.push(definition.clone());
         system::write_tables(fs, &self.inner.system_dir, &all)?;
         let (table, _) = Table::open(
-            fs,
+            &self.inner.fs,
             definition.clone(),
             directory.clone(),
             self.inner.host_id,

@@ -6,9 +6,9 @@
 //! every platform.
 
 use crate::error::{io_error, Error, Result};
+use ilion_vfs::{FileSystem, LockGuard};
 use parking_lot::Mutex;
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
 static OPEN_DIRECTORIES: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
@@ -16,19 +16,21 @@ static OPEN_DIRECTORIES: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 /// Holds the lock until dropped.
 #[derive(Debug)]
 pub struct DirectoryLock {
-    _file: File,
+    guard: Option<LockGuard>,
     directory: PathBuf,
 }
 
 impl DirectoryLock {
-    /// Locks `directory` (which must exist).
+    /// Locks `directory` (which must exist) through `fs`.
     ///
     /// # Errors
     /// [`Error::Locked`] when it is held; I/O errors.
-    pub fn acquire(directory: &Path) -> Result<DirectoryLock> {
+    pub fn acquire(fs: &dyn FileSystem, directory: &Path) -> Result<DirectoryLock> {
+        // One spelling per directory on the real disk; a simulated file
+        // system's paths are taken as they are.
         let directory = directory
             .canonicalize()
-            .map_err(io_error("resolve", directory))?;
+            .unwrap_or_else(|_| directory.to_path_buf());
         {
             let mut open = OPEN_DIRECTORIES.lock();
             if !open
@@ -38,36 +40,21 @@ impl DirectoryLock {
                 return Err(Error::Locked { path: directory });
             }
         }
-        let release = |directory: &Path| {
-            if let Some(open) = OPEN_DIRECTORIES.lock().as_mut() {
-                open.remove(directory);
-            }
-        };
         let path = directory.join("LOCK");
-        let file = match OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-        {
-            Ok(file) => file,
-            Err(e) => {
-                release(&directory);
-                return Err(io_error("open", &path)(e));
-            }
-        };
-        match file.try_lock() {
-            Ok(()) => Ok(DirectoryLock {
-                _file: file,
+        match fs.lock_exclusive(&path) {
+            Ok(guard) => Ok(DirectoryLock {
+                guard: Some(guard),
                 directory,
             }),
-            Err(TryLockError::WouldBlock) => {
-                release(&directory);
-                Err(Error::Locked { path: directory })
-            }
-            Err(TryLockError::Error(e)) => {
-                release(&directory);
-                Err(io_error("lock", &path)(e))
+            Err(e) => {
+                if let Some(open) = OPEN_DIRECTORIES.lock().as_mut() {
+                    open.remove(&directory);
+                }
+                if e.kind() == std::io::ErrorKind::WouldBlock {
+                    Err(Error::Locked { path: directory })
+                } else {
+                    Err(io_error("lock", &path)(e))
+                }
             }
         }
     }
@@ -75,7 +62,8 @@ impl DirectoryLock {
 
 impl Drop for DirectoryLock {
     fn drop(&mut self) {
-        // The file lock goes with the file handle.
+        // Unlock the file before the registry lets another open try it.
+        drop(self.guard.take());
         if let Some(open) = OPEN_DIRECTORIES.lock().as_mut() {
             open.remove(&self.directory);
         }

@@ -87,7 +87,7 @@ impl Table {
     /// Returns the table and the commitlog position up to which its data
     /// is in SSTables this host wrote.
     pub(crate) fn open(
-        fs: &dyn FileSystem,
+        fs: &Arc<dyn FileSystem>,
         definition: TableDefinition,
         directory: PathBuf,
         host_id: [u8; 16],
@@ -116,7 +116,7 @@ impl Table {
             };
             next_generation = next_generation.max(descriptor.generation + 1);
             let toc = descriptor.path(Component::Toc);
-            if !toc.exists() {
+            if fs.open_readable(&toc).is_err() {
                 // Part of an SSTable whose flush did not finish.
                 log::info!("removing {}: its SSTable has no TOC.txt", path.display());
                 fs.remove_file(&path)
@@ -126,7 +126,7 @@ impl Table {
             if !name.ends_with("-Data.db") {
                 continue;
             }
-            let reader = SstableReader::open_with_caches(&path, caches.clone())?;
+            let reader = SstableReader::open_in(fs.clone(), &path, caches.clone())?;
             let stats = &reader.statistics().stats;
             if stats.originating_host_id == Some(host_id) {
                 for (_, upper) in &stats.commit_log_intervals {
@@ -457,7 +457,7 @@ impl Table {
                 memtable.len(),
                 data.display()
             );
-            let reader = SstableReader::open_with_caches(data, self.caches.clone())?;
+            let reader = SstableReader::open_in(target.fs.clone(), data, self.caches.clone())?;
             let mut sstables = self.sstables.write();
             sstables.insert(0, Arc::new(reader));
         }

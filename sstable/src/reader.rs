@@ -17,8 +17,7 @@ use crate::rows::Partition;
 use crate::statistics::Statistics;
 use crate::summary::Summary;
 use crate::version::Version;
-use memmap2::Mmap;
-use std::fs::File;
+use ilion_vfs::{FileBytes, FileSystem};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -34,8 +33,9 @@ pub struct SstableReader {
     compression: DataLayout,
     filter: BloomFilter,
     lookup: KeyLookup,
-    data: Mmap,
-    index: Mmap,
+    data: FileBytes,
+    index: FileBytes,
+    fs: Arc<dyn FileSystem>,
     table_id: TableId,
     caches: ReaderCaches,
     shapes: HeaderShapes,
@@ -94,23 +94,18 @@ fn is_not_found(e: &Error) -> bool {
     matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::Io {
+fn read(fs: &dyn FileSystem, path: &Path) -> Result<Vec<u8>> {
+    let io = |e| Error::Io {
         op: "read",
         path: path.to_path_buf(),
         source: e,
-    })
+    };
+    let file = fs.open_readable(path).map_err(io)?;
+    ilion_vfs::read_all(file.as_ref(), u64::MAX).map_err(io)
 }
 
-fn map(path: &Path) -> Result<Mmap> {
-    let file = File::open(path).map_err(|e| Error::Io {
-        op: "open",
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    // SAFETY: SSTable files are immutable once written; Ilion never
-    // modifies or truncates a file it has opened for reading.
-    unsafe { Mmap::map(&file) }.map_err(|e| Error::Io {
+fn map(fs: &dyn FileSystem, path: &Path) -> Result<FileBytes> {
+    fs.read_mapped(path).map_err(|e| Error::Io {
         op: "map",
         path: path.to_path_buf(),
         source: e,
@@ -134,26 +129,33 @@ impl SstableReader {
     /// # Errors
     /// As [`SstableReader::open`].
     pub fn open_with_caches(data_path: &Path, caches: ReaderCaches) -> Result<SstableReader> {
+        Self::open_in(Arc::new(ilion_vfs::RealFs), data_path, caches)
+    }
+
+    /// [`SstableReader::open_with_caches`] through the file system `fs`
+    /// (a simulated one in tests).
+    ///
+    /// # Errors
+    /// As [`SstableReader::open`].
+    pub fn open_in(
+        fs: Arc<dyn FileSystem>,
+        data_path: &Path,
+        caches: ReaderCaches,
+    ) -> Result<SstableReader> {
         let descriptor = Descriptor::from_path(data_path)?;
         let version = descriptor.version;
         let path = |c: Component| descriptor.path(c);
         // Ilion's own SSTables carry checksums of every component; files
         // Cassandra wrote do not, and get the format's own checks only.
         let sidecar_path = path(Component::IlionChecksums);
-        let checksums = match std::fs::read(&sidecar_path) {
+        let checksums = match read(fs.as_ref(), &sidecar_path) {
             Ok(bytes) => Checksums::parse(&bytes, &sidecar_path)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Checksums::new(),
-            Err(e) => {
-                return Err(Error::Io {
-                    op: "read",
-                    path: sidecar_path,
-                    source: e,
-                })
-            }
+            Err(e) if is_not_found(&e) => Checksums::new(),
+            Err(e) => return Err(e),
         };
         let checked = |c: Component| -> Result<Vec<u8>> {
             let p = path(c);
-            let bytes = read(&p)?;
+            let bytes = read(fs.as_ref(), &p)?;
             checksums.check(c, &bytes, &p)?;
             Ok(bytes)
         };
@@ -177,19 +179,19 @@ impl SstableReader {
             .map_err(|e| Error::corrupt(&filter_path, 0, e.to_string()))?;
         let summary_path = path(Component::Summary);
         let summary = Summary::parse(&checked(Component::Summary)?, &summary_path)?;
-        let data = map(data_path)?;
+        let data = map(fs.as_ref(), data_path)?;
         checksums.check_length(Component::Data, data.len() as u64, data_path)?;
         // Compressed tables have CompressionInfo.db, uncompressed ones
         // CRC.db instead.
         let info_path = path(Component::CompressionInfo);
-        let compression = match read(&info_path) {
+        let compression = match read(fs.as_ref(), &info_path) {
             Ok(bytes) => {
                 checksums.check(Component::CompressionInfo, &bytes, &info_path)?;
                 DataLayout::Compressed(CompressionInfo::parse(&bytes, version, &info_path)?)
             }
             Err(missing @ Error::Io { .. }) if is_not_found(&missing) => {
                 let crc_path = path(Component::Crc);
-                let bytes = match read(&crc_path) {
+                let bytes = match read(fs.as_ref(), &crc_path) {
                     Ok(bytes) => bytes,
                     // Neither: the usual (compressed) one is what is missing.
                     Err(e) if is_not_found(&e) => return Err(missing),
@@ -202,7 +204,7 @@ impl SstableReader {
         };
         compression.chunks(&data, data_path)?;
         let index_path = path(Component::Index);
-        let index = map(&index_path)?;
+        let index = map(fs.as_ref(), &index_path)?;
         checksums.check(Component::Index, &index, &index_path)?;
         let lookup = KeyLookup::new(
             &index,
@@ -214,6 +216,7 @@ impl SstableReader {
         let shapes = HeaderShapes::new(&statistics.header);
         let checksums_total = checksums.total_length();
         Ok(SstableReader {
+            fs,
             data_path: data_path.to_path_buf(),
             index_path,
             descriptor,
@@ -502,7 +505,7 @@ impl SstableReader {
     /// The first mismatch, naming the file and offset.
     pub fn verify(&self) -> Result<()> {
         let digest_path = self.component(Component::Digest);
-        let text = read(&digest_path)?;
+        let text = read(self.fs.as_ref(), &digest_path)?;
         self.checksums
             .check(Component::Digest, &text, &digest_path)?;
         let expected: u32 = std::str::from_utf8(&text)

@@ -8,7 +8,9 @@
 //! a file sync, directory entries after a directory sync), plus a random
 //! prefix of the writes that were not yet synced.
 //!
-//! Memory-mapped *reads* may bypass this layer; writes may not.
+//! Reads of immutable files go through [`FileSystem::read_mapped`]: a
+//! memory map on the real file system, the bytes themselves on a simulated
+//! one.
 //!
 //! `SimFs` is compiled with the `sim` feature, which test code enables.
 
@@ -62,6 +64,46 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
 
     /// Makes the entries of `dir` (creations, renames, removals) durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+
+    /// The whole content of an immutable file (an SSTable component), to
+    /// read in place. The real file system maps it; the default reads it.
+    fn read_mapped(&self, path: &Path) -> io::Result<FileBytes> {
+        let file = self.open_readable(path)?;
+        read_all(file.as_ref(), u64::MAX).map(FileBytes::Owned)
+    }
+
+    /// Takes an exclusive advisory lock on `path` (created if missing) for
+    /// as long as the returned guard lives; [`io::ErrorKind::WouldBlock`]
+    /// when another holder has it. A simulated file system has no other
+    /// process to exclude: the default takes no lock.
+    fn lock_exclusive(&self, path: &Path) -> io::Result<LockGuard> {
+        let _ = path;
+        Ok(LockGuard(None))
+    }
+}
+
+/// A held advisory lock (released when dropped).
+#[derive(Debug)]
+pub struct LockGuard(pub Option<std::fs::File>);
+
+/// The bytes of a file read whole: mapped or owned.
+#[derive(Debug)]
+pub enum FileBytes {
+    /// A read-only memory map of a real file.
+    Mapped(memmap2::Mmap),
+    /// The bytes, read into memory.
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(map) => map,
+            FileBytes::Owned(bytes) => bytes,
+        }
+    }
 }
 
 /// A file open for writing.

@@ -29,6 +29,28 @@ impl RealFs {
 }
 
 impl FileSystem for RealFs {
+    fn read_mapped(&self, path: &Path) -> io::Result<crate::FileBytes> {
+        let file = File::open(path)?;
+        // SAFETY: Ilion maps only immutable files (SSTable components):
+        // none is modified or truncated while mapped.
+        unsafe { memmap2::Mmap::map(&file) }.map(crate::FileBytes::Mapped)
+    }
+
+    fn lock_exclusive(&self, path: &Path) -> io::Result<crate::LockGuard> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(crate::LockGuard(Some(file))),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(io::Error::from(io::ErrorKind::WouldBlock))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
         fs::create_dir_all(dir)
     }
