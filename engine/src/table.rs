@@ -73,6 +73,7 @@ pub(crate) struct Table {
     /// SSTables consulted by reads, for stats.
     sstables_read: AtomicU64,
     flushes: AtomicU64,
+    flush_failed: AtomicBool,
     pub(crate) recorder: Recorder,
     caches: ReaderCaches,
 }
@@ -157,6 +158,7 @@ impl Table {
             stalls: AtomicU64::new(0),
             sstables_read: AtomicU64::new(0),
             flushes: AtomicU64::new(0),
+            flush_failed: AtomicBool::new(false),
             recorder: Recorder::default(),
             caches,
             definition,
@@ -199,6 +201,15 @@ impl Table {
             || (self.memtable_bytes() >= limit.saturating_mul(4)
                 && self.flush_requested.load(Ordering::Acquire))
         {
+            // Flushes that fail never catch up: refuse rather than wait
+            // forever (the data already written stays readable and in the
+            // commitlog).
+            if self.flush_failed.load(Ordering::Acquire) {
+                return Err(crate::error::Error::Invalid(format!(
+                    "writes to {}.{} refused: its flushes are failing",
+                    self.definition.keyspace, self.definition.name
+                )));
+            }
             self.stalls.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
@@ -444,8 +455,9 @@ impl Table {
         let written = match flush(&memtable, &target) {
             Ok(written) => written,
             Err(e) => {
-                // Keep the data readable and in the commitlog; a later
-                // flush or a replay takes it.
+                // Keep the data readable and in the commitlog; a replay
+                // takes it.
+                self.flush_failed.store(true, Ordering::Release);
                 return Err(e);
             }
         };
