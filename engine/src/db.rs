@@ -312,6 +312,16 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::NoSuchTable`]; I/O errors.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// let kv = db.create_key_value_table("kv")?;
+    /// db.drop_table_in(ilion::DEFAULT_KEYSPACE, "kv")?;
+    /// assert!(!kv.directory.exists());
+    /// assert!(db.table("kv").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn drop_table_in(&self, keyspace: &str, name: &str) -> Result<()> {
         let mut tables = self.inner.tables.write();
         let key = (keyspace.to_string(), name.to_string());
@@ -428,6 +438,16 @@ impl Db {
     ///
     /// # Errors
     /// As [`Db::flush`].
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// db.put("kv", b"k", b"v")?;
+    /// db.drain()?;
+    /// assert_eq!(db.stats()[0].sstable_count, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn drain(&self) -> Result<()> {
         self.flush()?;
         self.inner.log.sync()?;
@@ -441,6 +461,42 @@ impl Db {
     /// # Errors
     /// [`Error::NoSuchTable`]; an update that does not fit the table's
     /// schema or its limits; commitlog failures.
+    ///
+    /// ```
+    /// use ilion::sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
+    /// use ilion::sstable::rows::{Cell, ColumnData, Partition, Row, Unfiltered};
+    /// use ilion::sstable::schema::{ClusteringOrder, Column, TableSchema};
+    /// let dir = tempfile::tempdir()?;
+    /// let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// let t = |n: &str| format!("org.apache.cassandra.db.marshal.{n}");
+    /// let schema = TableSchema::new(
+    ///     vec![Column::new("sensor", t("UTF8Type"))],
+    ///     vec![(Column::new("at", t("LongType")), ClusteringOrder::Desc)],
+    ///     vec![],
+    ///     vec![Column::new("reading", t("DoubleType"))],
+    /// )?;
+    /// db.create_table("readings", schema, ilion::TableOptions::default())?;
+    /// let now = db.timestamp();
+    /// let row = |at: i64, value: f64| Unfiltered::Row(Row {
+    ///     clustering: vec![Some(at.to_be_bytes().to_vec())],
+    ///     liveness: Some(LivenessInfo { timestamp: now, expiry: None }),
+    ///     deletion: None,
+    ///     columns: vec![ColumnData::Simple {
+    ///         column: 0,
+    ///         cell: Cell { timestamp: now, kind: CellKind::Live, path: None, value: value.to_be_bytes().to_vec() },
+    ///     }],
+    /// });
+    /// // Descending clustering: newest first.
+    /// db.write("readings", Partition {
+    ///     key: b"s1".to_vec(),
+    ///     deletion: DeletionTime::LIVE,
+    ///     static_row: None,
+    ///     unfiltereds: vec![row(2000, 21.5), row(1000, 20.0)],
+    /// })?;
+    /// let p = db.read_partition_in(ilion::DEFAULT_KEYSPACE, "readings", b"s1")?.expect("written");
+    /// assert_eq!(p.unfiltereds, vec![row(2000, 21.5), row(1000, 20.0)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn write(&self, table: &str, update: ilion_sstable::rows::Partition) -> Result<()> {
         self.write_in(DEFAULT_KEYSPACE, table, update)
     }
