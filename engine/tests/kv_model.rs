@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use ilion::sstable::partitioner::Partitioner;
-use ilion::{Db, Options};
+use ilion::sstable::schema::TableSchema;
+use ilion::{Db, Options, TableOptions};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::cmp::Ordering;
@@ -20,12 +21,12 @@ fn open(path: &Path) -> Db {
 /// The model's answer to a scan: keys in Murmur3 order between the bounds'
 /// positions, at most `limit`.
 fn expected_scan(
+    p: Partitioner,
     model: &BTreeMap<Vec<u8>, Vec<u8>>,
     start: Bound<&[u8]>,
     end: Bound<&[u8]>,
     limit: usize,
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let p = Partitioner::Murmur3;
     let mut all: Vec<(Vec<u8>, Vec<u8>)> = model.clone().into_iter().collect();
     all.sort_by(|a, b| p.compare(&a.0, &b.0));
     all.into_iter()
@@ -43,11 +44,12 @@ fn expected_scan(
         .collect()
 }
 
-fn run(seed: u64, ops: usize) {
+fn run(seed: u64, ops: usize, options: &TableOptions) {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut db = open(dir.path());
-    db.create_key_value_table("kv").unwrap();
+    db.create_table("kv", TableSchema::key_value(), options.clone())
+        .unwrap();
     let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     let key = |rng: &mut StdRng| format!("k{}", rng.random_range(0..50)).into_bytes();
     for op in 0..ops {
@@ -90,7 +92,7 @@ fn run(seed: u64, ops: usize) {
                     Bound::Excluded(b.as_slice())
                 };
                 let got = db.scan("kv", start, end, limit).unwrap();
-                let want = expected_scan(&model, start, end, limit);
+                let want = expected_scan(options.partitioner, &model, start, end, limit);
                 assert_eq!(got, want, "seed {seed} op {op}");
             }
             90..=95 => db.flush().unwrap(),
@@ -112,7 +114,13 @@ fn run(seed: u64, ops: usize) {
     let all = db
         .scan("kv", everything.0, everything.1, usize::MAX)
         .unwrap();
-    let want = expected_scan(&model, everything.0, everything.1, usize::MAX);
+    let want = expected_scan(
+        options.partitioner,
+        &model,
+        everything.0,
+        everything.1,
+        usize::MAX,
+    );
     assert_eq!(all, want, "seed {seed}: full scan");
     drop(db);
     let db = open(dir.path());
@@ -133,7 +141,18 @@ fn puts_deletes_flushes_and_reopens_match_the_model() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(8);
     for seed in 0..seeds {
-        run(seed, 400);
+        // Defaults; then small memtables (background flushes), tiny
+        // uncompressed chunks in nb, ByteOrdered.
+        run(seed, 400, &TableOptions::default());
+        let small = TableOptions {
+            partitioner: Partitioner::ByteOrdered,
+            version: ilion::sstable::version::Version::NB,
+            compression: seed % 2 == 0,
+            chunk_length: 1024,
+            memtable_bytes: 64 << 10,
+            ..TableOptions::default()
+        };
+        run(seed, 400, &small);
     }
 }
 
