@@ -369,6 +369,21 @@ pub fn merge_into(types: &[String], base: &mut Partition, update: Partition) -> 
         return Err(Error::invalid("merging partitions of different keys"));
     }
     check_mergeable(&update)?;
+    let no_markers = |p: &Partition| {
+        p.unfiltereds
+            .iter()
+            .all(|u| matches!(u, Unfiltered::Row(_)))
+    };
+    if base.deletion.is_live()
+        && update.deletion.is_live()
+        && no_markers(base)
+        && no_markers(&update)
+    {
+        // The common case (rows only, no deletion above them): merge each
+        // row into its place, as `merge` would, without rebuilding the
+        // partition.
+        return merge_rows_into(types, base, update);
+    }
     let current = std::mem::replace(
         base,
         Partition {
@@ -379,6 +394,57 @@ pub fn merge_into(types: &[String], base: &mut Partition, update: Partition) -> 
         },
     );
     *base = merge(types, vec![current, update])?;
+    Ok(())
+}
+
+/// [`merge_into`] for partitions of rows only, without partition
+/// deletions: the result `merge` gives, row by row.
+fn merge_rows_into(types: &[String], base: &mut Partition, update: Partition) -> Result<()> {
+    let statics: Vec<Row> = base
+        .static_row
+        .take()
+        .into_iter()
+        .chain(update.static_row)
+        .collect();
+    if !statics.is_empty() {
+        base.static_row = merge_rows(statics, DeletionTime::LIVE)?;
+    }
+    for unfiltered in update.unfiltereds {
+        let Unfiltered::Row(row) = unfiltered else {
+            continue;
+        };
+        let found = base.unfiltereds.binary_search_by(|u| match u {
+            Unfiltered::Row(r) => compare_prefix_parts(
+                types,
+                (PrefixKind::Clustering, &r.clustering),
+                (PrefixKind::Clustering, &row.clustering),
+            ),
+            // No markers here (checked by the caller).
+            Unfiltered::Marker(_) => Ordering::Less,
+        });
+        match found {
+            Ok(i) => {
+                let slot = &mut base.unfiltereds[i];
+                let Unfiltered::Row(old) = slot else {
+                    continue;
+                };
+                // `merge_rows` refuses only collection columns, which
+                // neither side holds (checked on the way in).
+                let old = std::mem::replace(old, Row::empty_static());
+                match merge_rows(vec![old, row], DeletionTime::LIVE)? {
+                    Some(merged) => *slot = Unfiltered::Row(merged),
+                    None => {
+                        base.unfiltereds.remove(i);
+                    }
+                }
+            }
+            Err(i) => {
+                if let Some(merged) = merge_rows(vec![row], DeletionTime::LIVE)? {
+                    base.unfiltereds.insert(i, Unfiltered::Row(merged));
+                }
+            }
+        }
+    }
     Ok(())
 }
 
