@@ -30,7 +30,7 @@ fn live_value(partition: Partition, now: i64) -> Option<Vec<u8>> {
 impl Db {
     fn key_value_table(&self, table: &str) -> Result<std::sync::Arc<crate::table::Table>> {
         let t = self.runtime(DEFAULT_KEYSPACE, table)?;
-        if t.definition.schema != TableSchema::key_value() {
+        if !t.is_key_value {
             return Err(Error::Invalid(format!(
                 "{table} is not a key-value table (key blob PRIMARY KEY, value blob)"
             )));

@@ -13,7 +13,7 @@ use ilion_sstable::partitioner::Partitioner;
 use ilion_sstable::reconcile::CellKind;
 use ilion_sstable::rows::{ColumnData, Partition, Unfiltered};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// Where a partition sorts: its sort token, then its key bytes.
 pub type Position = (i64, Vec<u8>);
@@ -53,7 +53,7 @@ pub struct Memtable {
     partitioner: Partitioner,
     clustering_types: Vec<String>,
     partitions: SkipMap<Position, Mutex<Partition>>,
-    bytes: AtomicI64,
+    bytes: AtomicU64,
     min_timestamp: AtomicI64,
     min_local_deletion_time: AtomicI64,
     min_ttl: AtomicI64,
@@ -92,7 +92,7 @@ impl Memtable {
             partitioner,
             clustering_types,
             partitions: SkipMap::new(),
-            bytes: AtomicI64::new(0),
+            bytes: AtomicU64::new(0),
             min_timestamp: AtomicI64::new(i64::MAX),
             min_local_deletion_time: AtomicI64::new(i64::MAX),
             min_ttl: AtomicI64::new(i64::MAX),
@@ -183,11 +183,12 @@ impl Memtable {
                     unfiltereds: Vec::new(),
                 })
             });
-        let mut partition = entry.value().lock();
-        let before = weight(&partition) as i64;
-        merge_into(&self.clustering_types, &mut partition, update)?;
-        let after = weight(&partition) as i64;
-        self.bytes.fetch_add(after - before, Ordering::Relaxed);
+        // Every write counts in full, overwrites included, as Cassandra's
+        // memtable allocator counts them: the size stays an upper bound
+        // without walking the (possibly wide) partition on every write.
+        let added = weight(&update);
+        merge_into(&self.clustering_types, &mut entry.value().lock(), update)?;
+        self.bytes.fetch_add(added, Ordering::Relaxed);
         Ok(())
     }
 
@@ -215,7 +216,7 @@ impl Memtable {
 
     /// Approximate bytes held.
     pub fn size_bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed).max(0) as u64
+        self.bytes.load(Ordering::Relaxed)
     }
 
     /// Number of partitions.

@@ -54,6 +54,11 @@ fn from_statistics(p: CommitLogPosition) -> Position {
 pub(crate) struct Table {
     pub(crate) definition: TableDefinition,
     pub(crate) directory: PathBuf,
+    /// The schema's clustering types, worked out once (reads and merges
+    /// need them on every call).
+    clustering_types: Vec<String>,
+    /// Whether the schema is the built-in key-value one.
+    pub(crate) is_key_value: bool,
     log_id: TableId,
     /// Header of commitlog payloads: the table's columns, zero bases.
     log_header: SerializationHeader,
@@ -137,10 +142,13 @@ impl Table {
             }
             readers.push((descriptor.generation, Arc::new(reader)));
         }
-        readers.sort_by_key(|r| std::cmp::Reverse(r.0));
+        // Newest data first: the order point reads stop early in.
+        readers.sort_by_key(|(_, r)| std::cmp::Reverse(r.statistics().stats.max_timestamp));
         let schema = &definition.schema;
         let log_header = schema.serialization_header(0, 0, 0);
         let table = Table {
+            clustering_types: schema.clustering_types(),
+            is_key_value: *schema == ilion_sstable::schema::TableSchema::key_value(),
             log_id: log_id(&definition.id),
             log_writer: DataWriter::new(&log_header, Version::OA),
             log_header,
@@ -277,7 +285,7 @@ impl Table {
     ) -> Result<Option<Partition>> {
         let started = std::time::Instant::now();
         let mut consulted = 0;
-        let types = self.definition.schema.clustering_types();
+        let types = &self.clustering_types;
         let mut versions = Vec::new();
         versions.extend(self.memtable.read().get(key));
         for memtable in self.flushing.read().iter() {
@@ -286,10 +294,10 @@ impl Table {
         let mut merged = if versions.is_empty() {
             None
         } else {
-            Some(merge(&types, versions)?)
+            Some(merge(types, versions)?)
         };
-        let mut sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
-        sstables.sort_by_key(|s| std::cmp::Reverse(s.statistics().stats.max_timestamp));
+        // Kept in decreasing order of their newest timestamp.
+        let sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
         for sstable in sstables {
             let max_timestamp = sstable.statistics().stats.max_timestamp;
             if merged.as_ref().is_some_and(|m| done(m, max_timestamp)) {
@@ -299,7 +307,7 @@ impl Table {
             consulted += 1;
             if let Some(version) = sstable.get(key)? {
                 merged = Some(match merged.take() {
-                    Some(m) => merge(&types, vec![m, version])?,
+                    Some(m) => merge(types, vec![m, version])?,
                     None => version,
                 });
             }
@@ -313,9 +321,9 @@ impl Table {
     /// merged from every memtable and SSTable (each read only as far as
     /// the slice needs), in clustering order.
     pub(crate) fn read_slice(&self, key: &[u8], slice: &Slice) -> Result<Option<Partition>> {
-        let types = self.definition.schema.clustering_types();
+        let types = &self.clustering_types;
         let clipped = |p: Partition| Partition {
-            unfiltereds: clip(&types, p.unfiltereds, None, slice),
+            unfiltereds: clip(types, p.unfiltereds, None, slice),
             ..p
         };
         let mut versions = Vec::new();
@@ -333,7 +341,7 @@ impl Table {
         let merged = if versions.is_empty() {
             None
         } else {
-            Some(merge(&types, versions)?)
+            Some(merge(types, versions)?)
         };
         self.recorder
             .read(started.elapsed().as_micros() as u64, sstables.len() as u64);
@@ -352,7 +360,7 @@ impl Table {
         mut keep: impl FnMut(Partition) -> bool,
     ) -> Result<()> {
         let partitioner = self.definition.options.partitioner;
-        let types = self.definition.schema.clustering_types();
+        let types = &self.clustering_types;
         let position_of = |key: &[u8]| -> SortPosition {
             (
                 partitioner.sort_token(key, BloomFilter::hash(key)),
@@ -415,7 +423,7 @@ impl Table {
                     *head = advance(source)?;
                 }
             }
-            if keep(merge(&types, versions)?) {
+            if keep(merge(types, versions)?) {
                 kept += 1;
             }
         }
@@ -435,7 +443,7 @@ impl Table {
             let _exclusive = self.switch.write();
             let fresh = Arc::new(Memtable::new(
                 self.definition.options.partitioner,
-                self.definition.schema.clustering_types(),
+                self.clustering_types.clone(),
             ));
             let old = std::mem::replace(&mut *self.memtable.write(), fresh);
             let positions = self.positions.lock().take();
@@ -470,8 +478,10 @@ impl Table {
                 data.display()
             );
             let reader = SstableReader::open_in(target.fs.clone(), data, self.caches.clone())?;
+            let newest = reader.statistics().stats.max_timestamp;
             let mut sstables = self.sstables.write();
-            sstables.insert(0, Arc::new(reader));
+            let at = sstables.partition_point(|s| s.statistics().stats.max_timestamp > newest);
+            sstables.insert(at, Arc::new(reader));
         }
         self.flushing.write().retain(|m| !Arc::ptr_eq(m, &memtable));
         if let Some((_, high)) = positions {

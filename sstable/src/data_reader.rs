@@ -146,12 +146,13 @@ impl<'a> DataReader<'a> {
         version: Version,
         path: &'a Path,
     ) -> Self {
-        DataReader {
-            cursor: Cursor::new(stream, path),
+        Self::from_parts(
+            stream,
             header,
+            Cow::Owned(HeaderShapes::new(header)),
             version,
-            shapes: Cow::Owned(HeaderShapes::new(header)),
-        }
+            path,
+        )
     }
 
     /// [`DataReader::new`] with the header's shapes worked out already.
@@ -162,11 +163,21 @@ impl<'a> DataReader<'a> {
         version: Version,
         path: &'a Path,
     ) -> Self {
+        Self::from_parts(stream, header, Cow::Borrowed(shapes), version, path)
+    }
+
+    fn from_parts(
+        stream: &'a [u8],
+        header: &'a SerializationHeader,
+        shapes: Cow<'a, HeaderShapes>,
+        version: Version,
+        path: &'a Path,
+    ) -> Self {
         DataReader {
             cursor: Cursor::new(stream, path),
             header,
             version,
-            shapes: Cow::Borrowed(shapes),
+            shapes,
         }
     }
 

@@ -103,6 +103,12 @@ impl<'a> IndexReader<'a> {
         }
     }
 
+    /// A reader for walking keys only ([`IndexReader::next_key`]), which
+    /// needs neither the version nor the clustering types.
+    pub fn keys_only(bytes: &'a [u8], path: &'a Path) -> Self {
+        Self::new(bytes, Version::OA, &[], path)
+    }
+
     /// Continues at `position` (from Summary.db).
     ///
     /// # Errors

@@ -57,8 +57,7 @@ impl KeyLookup {
         first_key: &[u8],
         last_key: &[u8],
     ) -> Result<KeyLookup> {
-        // Only the keys are needed: the clustering types do not matter.
-        let mut entries = IndexReader::new(index, crate::version::Version::OA, &[], path);
+        let mut entries = IndexReader::keys_only(index, path);
         let mut samples = Vec::new();
         let mut n = 0usize;
         while let Some(entry) = entries.next_key()? {
