@@ -84,16 +84,22 @@ pub fn compression_info(table: &TableFiles) -> CompressionInfo {
     CompressionInfo::parse(&std::fs::read(&path).unwrap(), table.version, &path).unwrap()
 }
 
+/// Data.db's path and its decompressed stream, every chunk checked.
+pub fn decompressed(table: &TableFiles, info: &CompressionInfo) -> (PathBuf, Vec<u8>) {
+    let data_path = table.component("Data.db");
+    let data = std::fs::read(&data_path).unwrap();
+    let stream = ChunkReader::new(info, &data, &data_path)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    (data_path, stream)
+}
+
 /// Parses Statistics.db and CompressionInfo.db and decompresses Data.db.
 pub fn load(table: &TableFiles) -> LoadedTable {
     let stats = statistics(table);
     let info = compression_info(table);
-    let data_path = table.component("Data.db");
-    let data = std::fs::read(&data_path).unwrap();
-    let stream = ChunkReader::new(&info, &data, &data_path)
-        .unwrap()
-        .read_all()
-        .unwrap();
+    let (data_path, stream) = decompressed(table, &info);
     LoadedTable {
         stats,
         info,

@@ -23,18 +23,14 @@ fn every_chunk_of_every_legacy_table_decompresses_and_checks() {
                 16384
             };
             assert_eq!(info.chunk_length, expected_chunk, "{}", table.dir.display());
-            let data_path = table.component("Data.db");
-            let data = std::fs::read(&data_path).unwrap();
-            let stream = ChunkReader::new(&info, &data, &data_path)
-                .unwrap()
-                .read_all()
-                .unwrap();
+            let (data_path, stream) = crate::common::decompressed(&table, &info);
             assert_eq!(stream.len() as u64, info.data_length);
             let digest: u32 = std::fs::read_to_string(table.component("Digest.crc32"))
                 .unwrap()
                 .trim()
                 .parse()
                 .unwrap();
+            let data = std::fs::read(&data_path).unwrap();
             assert_eq!(crc32fast::hash(&data), digest, "{}", data_path.display());
             tables += 1;
         }
@@ -143,12 +139,7 @@ fn compression_round_trips() {
                 info_path.display()
             );
 
-            let data_path = table.component("Data.db");
-            let data = std::fs::read(&data_path).unwrap();
-            let stream = ChunkReader::new(&info, &data, &data_path)
-                .unwrap()
-                .read_all()
-                .unwrap();
+            let (data_path, stream) = crate::common::decompressed(&table, &info);
             for chunk_length in [4096, 16384] {
                 let (compressed, ours) = ilion_sstable::compression::compress_stream(
                     &stream,
