@@ -568,36 +568,18 @@ impl Db {
         Ok(Some(partition))
     }
 
-    /// Bytes in a table's active memtable, and its SSTable count.
-    ///
-    /// # Errors
-    /// [`Error::NoSuchTable`].
-    pub fn table_sizes(&self, name: &str) -> Result<(u64, usize)> {
-        let table = self.runtime(DEFAULT_KEYSPACE, name)?;
-        Ok((table.memtable_bytes(), table.sstable_count()))
-    }
-
     /// Every table's statistics, by keyspace and name.
     pub fn stats(&self) -> Vec<crate::stats::TableStats> {
         let tables: Vec<Arc<Table>> = self.inner.tables.read().values().cloned().collect();
         tables.iter().map(|t| t.stats()).collect()
     }
 
-    /// SSTables that reads of a table have consulted so far (point reads
-    /// stop early when older SSTables cannot change the answer).
+    /// One table's statistics (of the default keyspace).
     ///
     /// # Errors
     /// [`Error::NoSuchTable`].
-    pub fn sstables_read(&self, name: &str) -> Result<u64> {
-        Ok(self.runtime(DEFAULT_KEYSPACE, name)?.sstables_read())
-    }
-
-    /// Times writers of a table waited for its flushes to catch up.
-    ///
-    /// # Errors
-    /// [`Error::NoSuchTable`].
-    pub fn write_stalls(&self, name: &str) -> Result<u64> {
-        Ok(self.runtime(DEFAULT_KEYSPACE, name)?.stalls())
+    pub fn table_stats(&self, name: &str) -> Result<crate::stats::TableStats> {
+        Ok(self.runtime(DEFAULT_KEYSPACE, name)?.stats())
     }
 }
 

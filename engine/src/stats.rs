@@ -35,6 +35,8 @@ pub struct TableStats {
     pub sstables_per_read_mean: f64,
     /// SSTables consulted per read: most.
     pub sstables_per_read_max: u64,
+    /// SSTables consulted by all reads so far.
+    pub sstables_read: u64,
     /// Bytes in the active memtable.
     pub memtable_bytes: u64,
     /// Number of SSTables.

@@ -564,6 +564,7 @@ impl Table {
             reads,
             sstables_per_read_mean: mean,
             sstables_per_read_max: max,
+            sstables_read: self.sstables_read.load(Ordering::Relaxed),
             memtable_bytes: memtable.size_bytes(),
             sstable_count: sstables.len(),
             disk_bytes: sstables.iter().map(|s| s.disk_bytes()).sum(),
@@ -578,11 +579,6 @@ impl Table {
         }
     }
 
-    /// SSTables consulted by reads so far.
-    pub(crate) fn sstables_read(&self) -> u64 {
-        self.sstables_read.load(Ordering::Relaxed)
-    }
-
     /// Times a writer waited for flushes to catch up.
     pub(crate) fn stalls(&self) -> u64 {
         self.stalls.load(Ordering::Relaxed)
@@ -591,10 +587,5 @@ impl Table {
     /// Bytes in the active memtable.
     pub(crate) fn memtable_bytes(&self) -> u64 {
         self.memtable.read().size_bytes()
-    }
-
-    /// Number of SSTables.
-    pub(crate) fn sstable_count(&self) -> usize {
-        self.sstables.read().len()
     }
 }

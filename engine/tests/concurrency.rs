@@ -82,7 +82,7 @@ fn eight_threads_reading_and_writing_see_their_writes() {
         }
     };
     check(&db);
-    assert!(db.table_sizes("kv").unwrap().1 >= 2);
+    assert!(db.table_stats("kv").unwrap().sstable_count >= 2);
     drop(db);
     check(&Db::open(dir.path(), options()).unwrap());
 }
