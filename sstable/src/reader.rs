@@ -512,15 +512,15 @@ impl SstableReader {
             .ok()
             .and_then(|t| t.trim().parse().ok())
             .ok_or_else(|| Error::corrupt(&digest_path, 0, "not a decimal CRC32"))?;
-        let data_path = self.component(Component::Data);
+        let data_path = &self.data_path;
         if crc32fast::hash(&self.data) != expected {
             return Err(Error::corrupt(
-                &data_path,
+                data_path,
                 0,
                 "Data.db does not match Digest.crc32",
             ));
         }
-        let chunks = self.compression.chunks(&self.data, &data_path)?;
+        let chunks = self.compression.chunks(&self.data, data_path)?;
         let mut buffer = Vec::with_capacity(self.compression.chunk_length() as usize);
         for i in 0..chunks.chunk_count() {
             buffer.clear();

@@ -76,8 +76,7 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     /// as long as the returned guard lives; [`io::ErrorKind::WouldBlock`]
     /// when another holder has it. A simulated file system has no other
     /// process to exclude: the default takes no lock.
-    fn lock_exclusive(&self, path: &Path) -> io::Result<LockGuard> {
-        let _ = path;
+    fn lock_exclusive(&self, _path: &Path) -> io::Result<LockGuard> {
         Ok(LockGuard(None))
     }
 }
