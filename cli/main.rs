@@ -2,6 +2,7 @@
 //! SSTable tools as they arrive.
 
 mod commitlog_stress;
+mod store;
 mod stress;
 
 use clap::{Parser, Subcommand};

@@ -1,14 +1,13 @@
-//! `ilion stress`: db_bench-style workloads on the engine's key-value
-//! facade, with latency percentiles per workload.
+//! `ilion stress`: db_bench-style workloads on a key-value table, with
+//! latency percentiles per workload, on Ilion or (with the `peers`
+//! feature) on RocksDB and fjall for comparison.
 
+use crate::store::{self, EngineArg, Store, SyncArg};
 use clap::{Args, ValueEnum};
 use hdrhistogram::Histogram;
-use ilion::commitlog::{CommitLogOptions, SyncMode};
-use ilion::{Db, Options};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::error::Error;
-use std::ops::Bound;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,14 @@ pub struct StressArgs {
     /// Workloads to run in order on the same database, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Workload::Fillrandom, Workload::Readrandom])]
     workload: Vec<Workload>,
+    /// Engine to run on.
+    #[arg(long, value_enum, default_value_t = EngineArg::Ilion)]
+    engine: EngineArg,
+    /// Runs the workloads on Ilion, RocksDB and fjall in turn (each in its
+    /// own directory) and prints the ratios Ilion / peer. Needs the
+    /// `peers` feature.
+    #[arg(long)]
+    compare: bool,
     /// Operations per workload (keys are drawn from 0..num).
     #[arg(long, default_value_t = 200_000)]
     num: u64,
@@ -30,7 +37,7 @@ pub struct StressArgs {
     /// Threads sharing each workload's operations.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Commitlog sync mode.
+    /// Commitlog (write-ahead log) sync mode.
     #[arg(long, value_enum, default_value_t = SyncArg::Periodic)]
     sync: SyncArg,
     /// Seed of the key choices.
@@ -40,7 +47,7 @@ pub struct StressArgs {
     #[arg(long)]
     json: bool,
     /// Data directory to keep; a temporary one (removed afterwards) when
-    /// absent.
+    /// absent. With `--compare`, each engine gets a folder inside it.
     #[arg(long)]
     dir: Option<PathBuf>,
 }
@@ -58,17 +65,6 @@ pub enum Workload {
     Readrandom,
     /// The whole table in its order (token order), by pages.
     Readseq,
-}
-
-/// A commitlog sync mode on the command line.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncArg {
-    /// fsync every 10 s (Cassandra's default).
-    Periodic,
-    /// Every write waits for its fsync (group commit).
-    Batch,
-    /// Writes wait for a group fsync every 2 ms.
-    Group,
 }
 
 /// db_bench's keys: the number in decimal, zero-padded to the key size.
@@ -93,70 +89,131 @@ fn histogram() -> Result<Histogram<u64>, hdrhistogram::CreationError> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
 }
 
-/// Runs the workloads chosen by `args` and prints one line (or JSON
-/// object) each.
+/// One workload's figures on one engine.
+struct Figures {
+    engine: &'static str,
+    workload: String,
+    ops: u64,
+    found: u64,
+    rate: f64,
+    /// p50, p90, p99, p99.9 and max, in µs.
+    latency: [f64; 5],
+}
+
+/// Runs the workloads chosen by `args` on each engine asked for and prints
+/// one line (or JSON object) per workload and engine, then the ratios.
 pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
     let (root, _temp) = crate::data_dir(args.dir.as_ref())?;
-    let sync_mode = match args.sync {
-        SyncArg::Periodic => SyncMode::Periodic {
-            period: Duration::from_secs(10),
-        },
-        SyncArg::Batch => SyncMode::Batch,
-        SyncArg::Group => SyncMode::Group {
-            window: Duration::from_millis(2),
-        },
+    let engines = if args.compare {
+        vec![EngineArg::Ilion, EngineArg::Rocksdb, EngineArg::Fjall]
+    } else {
+        vec![args.engine]
     };
-    let options = Options {
-        commitlog: CommitLogOptions {
-            sync_mode,
-            ..CommitLogOptions::default()
-        },
-        ..Options::default()
-    };
-    let db = Db::open(&root, options)?;
-    if db.table("stress").is_err() {
-        db.create_key_value_table("stress")?;
-    }
     if !args.json {
         println!(
-            "ilion stress: {} ops per workload, {}-byte keys, {}-byte values, {} thread(s), {:?} sync, LZ4, in {}",
+            "ilion stress: {} ops per workload, {}-byte keys, {}-byte values, {} thread(s), in {}",
             args.num,
             args.key_size,
             args.value_size,
             args.threads,
-            args.sync,
             root.display()
         );
-        println!(
-            "{:<11} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9}",
-            "workload", "ops", "ops/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs", "found"
-        );
     }
-    for workload in &args.workload {
-        let o = run_one(&db, args, *workload)?;
-        let us = |q: f64| o.latency.value_at_quantile(q) as f64 / 1000.0;
-        let rate = o.ops as f64 / o.elapsed.as_secs_f64().max(1e-9);
-        let name = format!("{workload:?}").to_lowercase();
-        let (p50, p90, p99, p999) = (us(0.5), us(0.9), us(0.99), us(0.999));
-        let max = o.latency.max() as f64 / 1000.0;
-        if args.json {
-            println!(
-                "{{\"workload\":\"{name}\",\"engine\":\"ilion\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{}}}",
-                o.ops, o.found
-            );
+    let mut all = Vec::new();
+    for engine in engines {
+        let dir = if args.compare {
+            root.join(engine.name())
         } else {
+            root.clone()
+        };
+        std::fs::create_dir_all(&dir)?;
+        let db = store::open(engine, &dir, args.sync)?;
+        if !args.json {
+            println!("{}: {}", engine.name(), db.settings());
             println!(
-                "{name:<11} {:>9} {rate:>10.0} {p50:>8.1} {p90:>8.1} {p99:>8.1} {p999:>9.1} {max:>9.1} {:>9}",
-                o.ops, o.found
+                "{:<8} {:<11} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9}",
+                "engine",
+                "workload",
+                "ops",
+                "ops/s",
+                "p50 µs",
+                "p90 µs",
+                "p99 µs",
+                "p99.9 µs",
+                "max µs",
+                "found"
             );
         }
+        for workload in &args.workload {
+            let o = run_one(db.as_ref(), args, *workload)?;
+            let us = |q: f64| o.latency.value_at_quantile(q) as f64 / 1000.0;
+            let f = Figures {
+                engine: engine.name(),
+                workload: format!("{workload:?}").to_lowercase(),
+                ops: o.ops,
+                found: o.found,
+                rate: o.ops as f64 / o.elapsed.as_secs_f64().max(1e-9),
+                latency: [
+                    us(0.5),
+                    us(0.9),
+                    us(0.99),
+                    us(0.999),
+                    o.latency.max() as f64 / 1000.0,
+                ],
+            };
+            print_figures(&f, args.json);
+            all.push(f);
+        }
+        // A kept directory holds only flushed files.
+        db.finish()?;
     }
-    // A kept directory holds only flushed SSTables.
-    db.drain()?;
+    if args.compare && !args.json {
+        print_ratios(&all);
+    }
     Ok(())
 }
 
-fn run_one(db: &Db, args: &StressArgs, workload: Workload) -> Result<Outcome, Box<dyn Error>> {
+fn print_figures(f: &Figures, json: bool) {
+    let [p50, p90, p99, p999, max] = f.latency;
+    let (engine, name, rate) = (f.engine, &f.workload, f.rate);
+    if json {
+        println!(
+            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{}}}",
+            f.ops, f.found
+        );
+    } else {
+        println!(
+            "{engine:<8} {name:<11} {:>9} {rate:>10.0} {p50:>8.1} {p90:>8.1} {p99:>8.1} {p999:>9.1} {max:>9.1} {:>9}",
+            f.ops, f.found
+        );
+    }
+}
+
+/// Ilion's throughput and p99 over each peer's, per workload (above 1:
+/// Ilion does more operations per second; below 1: lower p99).
+fn print_ratios(all: &[Figures]) {
+    println!("ratios ilion / peer: ops/s (higher is better for ilion), p99 (lower is better)");
+    for ours in all.iter().filter(|f| f.engine == "ilion") {
+        for peer in all
+            .iter()
+            .filter(|f| f.engine != "ilion" && f.workload == ours.workload)
+        {
+            println!(
+                "{:<11} vs {:<8} ops/s x{:.2}  p99 x{:.2}",
+                ours.workload,
+                peer.engine,
+                ours.rate / peer.rate.max(1e-9),
+                ours.latency[2] / peer.latency[2].max(1e-9)
+            );
+        }
+    }
+}
+
+fn run_one(
+    db: &dyn Store,
+    args: &StressArgs,
+    workload: Workload,
+) -> Result<Outcome, Box<dyn Error>> {
     let threads = args.threads.max(1) as u64;
     let per_thread = args.num / threads;
     let value = vec![b'x'; args.value_size];
@@ -164,13 +221,11 @@ fn run_one(db: &Db, args: &StressArgs, workload: Workload) -> Result<Outcome, Bo
     let results: Vec<ThreadResult> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let db = db.clone();
                 let value = &value;
                 s.spawn(move || -> ThreadResult {
                     let mut latency = histogram().map_err(|e| e.to_string())?;
                     let mut rng = StdRng::seed_from_u64(args.seed ^ (t << 32) ^ workload as u64);
                     let (mut ops, mut found) = (0u64, 0u64);
-                    let err = |e: ilion::Error| e.to_string();
                     if workload == Workload::Readseq {
                         // One thread walks the table in pages.
                         if t > 0 {
@@ -179,11 +234,8 @@ fn run_one(db: &Db, args: &StressArgs, workload: Workload) -> Result<Outcome, Bo
                         let mut after: Option<Vec<u8>> = None;
                         loop {
                             let began = Instant::now();
-                            let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-                            let page = db
-                                .scan("stress", from, Bound::Unbounded, 1000)
-                                .map_err(err)?;
-                            let Some((last, _)) = page.last() else { break };
+                            let page = db.scan_page(after.as_deref(), 1000)?;
+                            let Some(last) = page.last() else { break };
                             latency.saturating_record(
                                 (began.elapsed().as_nanos() as u64 / page.len() as u64).max(1),
                             );
@@ -201,11 +253,11 @@ fn run_one(db: &Db, args: &StressArgs, workload: Workload) -> Result<Outcome, Bo
                         let began = Instant::now();
                         match workload {
                             Workload::Readrandom => {
-                                if db.get("stress", &k).map_err(err)?.is_some() {
+                                if db.get(&k)?.is_some() {
                                     found += 1;
                                 }
                             }
-                            _ => db.put("stress", &k, value).map_err(err)?,
+                            _ => db.put(&k, value)?,
                         }
                         latency.saturating_record(began.elapsed().as_nanos() as u64);
                         ops += 1;

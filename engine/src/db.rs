@@ -35,9 +35,28 @@ pub(crate) fn now_seconds() -> i64 {
 }
 
 /// The keyspace of tables created without one.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// db.create_key_value_table("kv")?;
+/// assert_eq!(db.table("kv")?.definition.keyspace, ilion::DEFAULT_KEYSPACE);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const DEFAULT_KEYSPACE: &str = "ilion";
 
 /// An open database. Cheap to clone and share between threads.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// db.create_key_value_table("kv")?;
+/// // Clones share one database: hand them to other threads.
+/// let writer = db.clone();
+/// std::thread::spawn(move || writer.put("kv", b"k", b"v")).join().expect("no panic")?;
+/// assert_eq!(db.get("kv", b"k")?.as_deref(), Some(&b"v"[..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Db {
     inner: Arc<Inner>,
@@ -62,6 +81,16 @@ struct Inner {
 }
 
 /// A table as the database knows it.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// let info = db.create_key_value_table("kv")?;
+/// // data/<keyspace>/<table>-<id>, as Cassandra lays it out.
+/// let name = info.directory.file_name().and_then(|n| n.to_str()).expect("utf-8");
+/// assert!(name.starts_with("kv-") && name.len() == "kv-".len() + 32);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableInfo {
     /// Its definition: keyspace, name, id, schema, options.
@@ -175,11 +204,28 @@ impl Db {
 
     /// This node's host id: a random UUID made when the directory was
     /// first opened, kept forever (recorded in every SSTable it writes).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// let id = db.host_id();
+    /// drop(db);
+    /// let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// assert_eq!(db.host_id(), id);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn host_id(&self) -> [u8; 16] {
         self.inner.host_id
     }
 
     /// The commitlog directory.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// assert_eq!(db.commitlog_dir(), dir.path().join("commitlog"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn commitlog_dir(&self) -> &Path {
         &self.inner.commitlog_dir
     }
@@ -212,6 +258,17 @@ impl Db {
     /// # Errors
     /// [`Error::InvalidName`], [`Error::TableExists`], [`Error::Invalid`]
     /// options; I/O errors.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// use ilion::sstable::schema::TableSchema;
+    /// db.create_table_in("shop", "carts", TableSchema::key_value(), ilion::TableOptions::default())?;
+    /// assert_eq!(db.table_in("shop", "carts")?.definition.keyspace, "shop");
+    /// // Names follow Cassandra's rule, so none can leave the directory.
+    /// assert!(db.create_table_in("..", "carts", TableSchema::key_value(), ilion::TableOptions::default()).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn create_table_in(
         &self,
         keyspace: &str,
@@ -270,6 +327,15 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::NoSuchTable`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// assert_eq!(db.table("kv")?.definition.name, "kv");
+    /// assert!(matches!(db.table("nope"), Err(ilion::Error::NoSuchTable { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn table(&self, name: &str) -> Result<TableInfo> {
         self.table_in(DEFAULT_KEYSPACE, name)
     }
@@ -278,6 +344,16 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::NoSuchTable`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// use ilion::sstable::schema::TableSchema;
+    /// db.create_table_in("shop", "carts", TableSchema::key_value(), ilion::TableOptions::default())?;
+    /// assert!(db.table_in("shop", "carts").is_ok());
+    /// assert!(db.table("carts").is_err(), "not in the default keyspace");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn table_in(&self, keyspace: &str, name: &str) -> Result<TableInfo> {
         let table = self.runtime(keyspace, name)?;
         Ok(TableInfo {
@@ -287,6 +363,16 @@ impl Db {
     }
 
     /// Every table, by keyspace and name.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("a")?;
+    /// db.create_key_value_table("b")?;
+    /// let names: Vec<String> = db.tables().into_iter().map(|t| t.definition.name).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tables(&self) -> Vec<TableInfo> {
         let tables = self.inner.tables.read();
         tables
@@ -302,6 +388,18 @@ impl Db {
     ///
     /// # Errors
     /// As [`Db::drop_table_in`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// let info = db.create_key_value_table("kv")?;
+    /// db.put("kv", b"k", b"v")?;
+    /// db.flush()?;
+    /// db.drop_table("kv")?;
+    /// assert!(db.table("kv").is_err());
+    /// assert!(!info.directory.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn drop_table(&self, name: &str) -> Result<()> {
         self.drop_table_in(DEFAULT_KEYSPACE, name)
     }
@@ -377,6 +475,14 @@ impl Db {
     /// A write timestamp in microseconds: the clock, but always after the
     /// previous one, so that two writes of one process never tie (as
     /// Cassandra's client timestamps).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// let (a, b) = (db.timestamp(), db.timestamp());
+    /// assert!(b > a, "strictly increasing");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn timestamp(&self) -> i64 {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -419,6 +525,18 @@ impl Db {
     /// # Errors
     /// I/O errors writing SSTables or discarding commitlog segments; a
     /// failure of an earlier background flush.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// db.put("kv", b"k", b"v")?;
+    /// db.flush()?;
+    /// let stats = db.table_stats("kv")?;
+    /// assert_eq!((stats.sstable_count, stats.memtable_bytes), (1, 0));
+    /// assert_eq!(db.get("kv", b"k")?.as_deref(), Some(&b"v"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn flush(&self) -> Result<()> {
         if let Some(failure) = self.inner.flusher.failure() {
             return Err(Error::Invalid(format!(
@@ -505,6 +623,30 @@ impl Db {
     ///
     /// # Errors
     /// As [`Db::write`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// use ilion::sstable::reconcile::{CellKind, DeletionTime};
+    /// use ilion::sstable::rows::{Cell, ColumnData, Partition, Row, Unfiltered};
+    /// use ilion::sstable::schema::TableSchema;
+    /// db.create_table_in("shop", "carts", TableSchema::key_value(), ilion::TableOptions::default())?;
+    /// let value = Cell { timestamp: db.timestamp(), kind: CellKind::Live, path: None, value: b"3 apples".to_vec() };
+    /// db.write_in("shop", "carts", Partition {
+    ///     key: b"alice".to_vec(),
+    ///     deletion: DeletionTime::LIVE,
+    ///     static_row: None,
+    ///     unfiltereds: vec![Unfiltered::Row(Row {
+    ///         clustering: vec![],
+    ///         liveness: None,
+    ///         deletion: None,
+    ///         columns: vec![ColumnData::Simple { column: 0, cell: value.clone() }],
+    ///     })],
+    /// })?;
+    /// let p = db.read_partition_in("shop", "carts", b"alice")?.expect("written");
+    /// assert!(matches!(&p.unfiltereds[0], Unfiltered::Row(r) if r.columns[0] == ColumnData::Simple { column: 0, cell: value }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn write_in(
         &self,
         keyspace: &str,
@@ -523,6 +665,20 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::NoSuchTable`]; corruption met reading SSTables.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// db.put("kv", b"k", b"v")?;
+    /// assert!(db.read_partition_in(ilion::DEFAULT_KEYSPACE, "kv", b"k")?.is_some());
+    /// assert!(db.read_partition_in(ilion::DEFAULT_KEYSPACE, "kv", b"absent")?.is_none());
+    /// db.delete("kv", b"k")?;
+    /// // The deletion reads as stored: a partition tombstone.
+    /// let p = db.read_partition_in(ilion::DEFAULT_KEYSPACE, "kv", b"k")?.expect("tombstone");
+    /// assert!(!p.deletion.is_live() && p.unfiltereds.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_partition_in(
         &self,
         keyspace: &str,
@@ -547,6 +703,38 @@ impl Db {
     /// # Errors
     /// [`Error::NoSuchTable`]; corruption; clustering types without a
     /// comparator.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// use ilion::sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
+    /// use ilion::sstable::rows::{Partition, Row, Unfiltered};
+    /// use ilion::sstable::schema::{ClusteringOrder, Column, TableSchema};
+    /// use ilion::sstable::slice::Slice;
+    /// let t = |n: &str| format!("org.apache.cassandra.db.marshal.{n}");
+    /// let schema = TableSchema::new(
+    ///     vec![Column::new("sensor", t("UTF8Type"))],
+    ///     vec![(Column::new("at", t("Int32Type")), ClusteringOrder::Asc)],
+    ///     vec![],
+    ///     vec![],
+    /// )?;
+    /// db.create_table("readings", schema, ilion::TableOptions::default())?;
+    /// let now = db.timestamp();
+    /// let at = |v: i32| vec![Some(v.to_be_bytes().to_vec())];
+    /// let rows = (0..10).map(|v| Unfiltered::Row(Row {
+    ///     clustering: at(v),
+    ///     liveness: Some(LivenessInfo { timestamp: now, expiry: None }),
+    ///     deletion: None,
+    ///     columns: vec![],
+    /// }));
+    /// db.write("readings", Partition { key: b"s1".to_vec(), deletion: DeletionTime::LIVE, static_row: None, unfiltereds: rows.collect() })?;
+    /// // Rows 3 to 7, newest (highest) first, at most 2.
+    /// let slice = Slice { start: Some(at(3)), end: Some(at(7)) };
+    /// let p = db.read_slice_in(ilion::DEFAULT_KEYSPACE, "readings", b"s1", &slice, true, 2)?.expect("written");
+    /// let got: Vec<_> = p.unfiltereds.iter().map(|u| match u { Unfiltered::Row(r) => r.clustering.clone(), _ => vec![] }).collect();
+    /// assert_eq!(got, [at(7), at(6)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_slice_in(
         &self,
         keyspace: &str,
@@ -560,15 +748,28 @@ impl Db {
         let Some(mut partition) = runtime.read_slice(key, slice)? else {
             return Ok(None);
         };
-        runtime.check_tombstones(&partition, now_seconds())?;
+        let now = now_seconds();
+        runtime.check_tombstones(&partition, now)?;
         if reverse {
             partition.unfiltereds.reverse();
         }
-        partition.unfiltereds = crate::limit::limit_rows(partition.unfiltereds, limit, reverse);
+        partition.unfiltereds =
+            crate::limit::limit_rows(partition.unfiltereds, limit, reverse, now);
         Ok(Some(partition))
     }
 
     /// Every table's statistics, by keyspace and name.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// db.put("kv", b"k", b"v")?;
+    /// let stats = db.stats();
+    /// assert_eq!(stats.len(), 1);
+    /// assert_eq!((stats[0].table.as_str(), stats[0].writes.count), ("kv", 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stats(&self) -> Vec<crate::stats::TableStats> {
         let tables: Vec<Arc<Table>> = self.inner.tables.read().values().cloned().collect();
         tables.iter().map(|t| t.stats()).collect()
@@ -578,6 +779,18 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::NoSuchTable`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// db.put("kv", b"k", b"v")?;
+    /// db.get("kv", b"k")?;
+    /// let stats = db.table_stats("kv")?;
+    /// assert_eq!((stats.writes.count, stats.reads.count), (1, 1));
+    /// assert!(stats.memtable_bytes > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn table_stats(&self, name: &str) -> Result<crate::stats::TableStats> {
         Ok(self.runtime(DEFAULT_KEYSPACE, name)?.stats())
     }

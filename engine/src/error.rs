@@ -3,6 +3,19 @@
 use std::path::PathBuf;
 
 /// What went wrong in the engine.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// db.create_key_value_table("kv")?;
+/// match db.create_key_value_table("kv") {
+///     Err(ilion::Error::TableExists { .. }) => {}
+///     other => panic!("{other:?}"),
+/// }
+/// let e = db.get("nope", b"k").expect_err("no such table");
+/// assert!(e.to_string().contains("nope"), "{e}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -102,6 +115,16 @@ pub enum Error {
 }
 
 /// The engine's result type.
+///
+/// ```
+/// fn value(db: &ilion::Db) -> ilion::Result<Option<Vec<u8>>> {
+///     db.get("kv", b"k")
+/// }
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// assert!(value(&db).is_err(), "no table kv yet");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub(crate) fn io_error(

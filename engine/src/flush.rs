@@ -12,6 +12,32 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Where and how a flush writes.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// use ilion::flush::{flush, FlushTarget};
+/// use ilion::memtable::Memtable;
+/// use ilion::sstable::schema::TableSchema;
+/// let info = db.create_key_value_table("kv")?;
+/// db.put("kv", b"k", b"v")?;
+/// db.flush()?;
+/// // Flushing a memtable by hand into another directory:
+/// let memtable = Memtable::new(info.definition.options.partitioner, vec![]);
+/// let other = tempfile::tempdir()?;
+/// let target = FlushTarget {
+///     fs: std::sync::Arc::new(ilion::vfs::RealFs),
+///     directory: other.path(),
+///     generation: 1,
+///     schema: &TableSchema::key_value(),
+///     options: &info.definition.options,
+///     host_id: db.host_id(),
+///     commit_log: None,
+/// };
+/// // An empty memtable writes no SSTable.
+/// assert!(flush(&memtable, &target)?.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct FlushTarget<'a> {
     /// The file system.
@@ -38,6 +64,31 @@ pub struct FlushTarget<'a> {
 /// # Errors
 /// I/O errors; partitions the writer refuses (the temporary files are
 /// removed).
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// use ilion::flush::{flush, FlushTarget};
+/// use ilion::memtable::Memtable;
+/// use ilion::sstable::reconcile::DeletionTime;
+/// use ilion::sstable::rows::Partition;
+/// use ilion::sstable::schema::TableSchema;
+/// let options = ilion::TableOptions::default();
+/// let memtable = Memtable::new(options.partitioner, vec![]);
+/// memtable.apply(Partition { key: b"k".to_vec(), deletion: DeletionTime { marked_for_delete_at: 1, local_deletion_time: 1 }, static_row: None, unfiltereds: vec![] })?;
+/// let target = FlushTarget {
+///     fs: std::sync::Arc::new(ilion::vfs::RealFs),
+///     directory: dir.path(),
+///     generation: 1,
+///     schema: &TableSchema::key_value(),
+///     options: &options,
+///     host_id: db.host_id(),
+///     commit_log: None,
+/// };
+/// let data = flush(&memtable, &target)?.expect("one partition");
+/// assert!(data.to_string_lossy().ends_with("oa-1-big-Data.db"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn flush(memtable: &Memtable, target: &FlushTarget<'_>) -> Result<Option<PathBuf>> {
     if memtable.is_empty() {
         return Ok(None);

@@ -43,6 +43,14 @@ impl Db {
     ///
     /// # Errors
     /// As [`Db::create_table`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// let info = db.create_key_value_table("kv")?;
+    /// assert_eq!(info.definition.schema, ilion::sstable::schema::TableSchema::key_value());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn create_key_value_table(&self, name: &str) -> Result<crate::TableInfo> {
         self.create_table(
             name,
@@ -114,6 +122,17 @@ impl Db {
     ///
     /// # Errors
     /// As [`Db::put`]; a TTL of 0 or over 20 years.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("sessions")?;
+    /// db.put_with_ttl("sessions", b"token", b"alice", 3600)?;
+    /// assert_eq!(db.get("sessions", b"token")?.as_deref(), Some(&b"alice"[..]));
+    /// // (An hour later it reads as absent.) A TTL must be 1 s to 20 years.
+    /// assert!(db.put_with_ttl("sessions", b"token", b"alice", 0).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn put_with_ttl(
         &self,
         table: &str,
@@ -129,6 +148,18 @@ impl Db {
     ///
     /// # Errors
     /// As [`Db::put`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// db.put("kv", b"k", b"v")?;
+    /// db.flush()?;
+    /// // The tombstone in the memtable hides the value in the SSTable.
+    /// db.delete("kv", b"k")?;
+    /// assert_eq!(db.get("kv", b"k")?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn delete(&self, table: &str, key: &[u8]) -> Result<()> {
         let t = self.key_value_table(table)?;
         let update = Partition {
@@ -149,6 +180,17 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::NoSuchTable`]; corruption met reading SSTables.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// assert_eq!(db.get("kv", b"k")?, None);
+    /// db.put("kv", b"k", b"v1")?;
+    /// db.put("kv", b"k", b"v2")?;
+    /// assert_eq!(db.get("kv", b"k")?.as_deref(), Some(&b"v2"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let t = self.key_value_table(table)?;
         let Some(partition) = t.read_single_row(key)? else {

@@ -4,13 +4,15 @@
 use ilion_sstable::clustering::{ClusteringBound, PrefixKind};
 use ilion_sstable::rows::{Marker, Unfiltered};
 
-/// The first `limit` rows of `unfiltereds` (in reading order: reversed
-/// when `reverse`) with the markers among them; a range tombstone still
+/// The first `limit` rows with live data at `now` (Cassandra counts only
+/// those) of `unfiltereds` (in reading order: reversed when `reverse`),
+/// with the tombstones and markers among them; a range tombstone still
 /// open after the last row kept is closed at that row.
 pub(crate) fn limit_rows(
     unfiltereds: Vec<Unfiltered>,
     limit: usize,
     reverse: bool,
+    now: i64,
 ) -> Vec<Unfiltered> {
     let mut out = Vec::new();
     let mut rows = 0;
@@ -22,7 +24,9 @@ pub(crate) fn limit_rows(
         }
         match &u {
             Unfiltered::Row(r) => {
-                rows += 1;
+                if r.has_live_data(now) {
+                    rows += 1;
+                }
                 last_row = Some(r.clustering.clone());
             }
             Unfiltered::Marker(m) => {

@@ -16,11 +16,37 @@ use parking_lot::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// Where a partition sorts: its sort token, then its key bytes.
+///
+/// ```
+/// use ilion::memtable::Memtable;
+/// use ilion::sstable::partitioner::Partitioner;
+/// use ilion::sstable::reconcile::DeletionTime;
+/// use ilion::sstable::rows::Partition;
+/// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+/// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+/// memtable.apply(deleted(b"k", 1))?;
+/// let (token, key) = memtable.position(b"k");
+/// assert_eq!(key, b"k");
+/// assert_eq!(token, memtable.position(b"k").0);
+/// # Ok::<(), ilion::Error>(())
+/// ```
 pub type Position = (i64, Vec<u8>);
 
 /// The smallest timestamp, deletion time and TTL a memtable holds: the
 /// serialization header's bases when it is flushed (Cassandra's
 /// `EncodingStats`).
+///
+/// ```
+/// use ilion::memtable::Memtable;
+/// use ilion::sstable::partitioner::Partitioner;
+/// use ilion::sstable::reconcile::DeletionTime;
+/// use ilion::sstable::rows::Partition;
+/// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+/// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+/// memtable.apply(deleted(b"k", 42))?;
+/// assert_eq!(memtable.encoding_stats().min_timestamp, 42);
+/// # Ok::<(), ilion::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncodingStats {
     /// Smallest timestamp (µs).
@@ -48,6 +74,20 @@ impl Mins {
 }
 
 /// A table's in-memory writes.
+///
+/// ```
+/// use ilion::memtable::Memtable;
+/// use ilion::sstable::partitioner::Partitioner;
+/// use ilion::sstable::reconcile::DeletionTime;
+/// use ilion::sstable::rows::Partition;
+/// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+/// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+/// memtable.apply(deleted(b"k", 1))?;
+/// memtable.apply(deleted(b"k", 5))?;
+/// // Updates of one partition merge: the newer deletion wins.
+/// assert_eq!(memtable.get(b"k").map(|p| p.deletion.marked_for_delete_at), Some(5));
+/// # Ok::<(), ilion::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Memtable {
     partitioner: Partitioner,
@@ -87,6 +127,17 @@ fn weight(p: &Partition) -> u64 {
 impl Memtable {
     /// An empty memtable for a table ordered by `partitioner` with these
     /// clustering types.
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// assert!(memtable.is_empty());
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn new(partitioner: Partitioner, clustering_types: Vec<String>) -> Self {
         Memtable {
             partitioner,
@@ -100,6 +151,19 @@ impl Memtable {
     }
 
     /// Where `key` sorts.
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// // Murmur3 order: by token, so not by key bytes.
+    /// let (a, b) = (memtable.position(b"a"), memtable.position(b"b"));
+    /// assert_ne!(a.0, b.0);
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn position(&self, key: &[u8]) -> Position {
         (
             self.partitioner.sort_token(key, BloomFilter::hash(key)),
@@ -171,6 +235,18 @@ impl Memtable {
     ///
     /// # Errors
     /// What the merge refuses (malformed range tombstones, collections).
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// memtable.apply(deleted(b"k", 1))?;
+    /// assert_eq!(memtable.len(), 1);
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn apply(&self, update: Partition) -> Result<()> {
         self.note_stats(&update);
         let entry = self
@@ -193,6 +269,19 @@ impl Memtable {
     }
 
     /// A copy of the partition `key`, if the memtable has it.
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// memtable.apply(deleted(b"k", 1))?;
+    /// assert!(memtable.get(b"k").is_some());
+    /// assert!(memtable.get(b"other").is_none());
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn get(&self, key: &[u8]) -> Option<Partition> {
         self.partitions
             .get(&self.position(key))
@@ -200,11 +289,44 @@ impl Memtable {
     }
 
     /// Copies of every partition, in order (a flush's input).
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// for key in [&b"a"[..], b"b", b"c"] {
+    ///     memtable.apply(deleted(key, 1))?;
+    /// }
+    /// let keys: Vec<Vec<u8>> = memtable.partitions().map(|p| p.key).collect();
+    /// let mut by_position = keys.clone();
+    /// by_position.sort_by_key(|k| memtable.position(k));
+    /// assert_eq!(keys, by_position);
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn partitions(&self) -> impl Iterator<Item = Partition> + '_ {
         self.partitions.iter().map(|e| e.value().lock().clone())
     }
 
     /// Copies of the partitions from `start` on (a position), in order.
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// for key in [&b"a"[..], b"b", b"c"] {
+    ///     memtable.apply(deleted(key, 1))?;
+    /// }
+    /// let first = memtable.partitions().next().expect("three").key;
+    /// let after = memtable.partitions_from(std::ops::Bound::Excluded(memtable.position(&first)));
+    /// assert_eq!(after.count(), 2);
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn partitions_from(
         &self,
         start: std::ops::Bound<Position>,
@@ -215,21 +337,73 @@ impl Memtable {
     }
 
     /// Approximate bytes held.
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// memtable.apply(deleted(b"k", 1))?;
+    /// assert!(memtable.size_bytes() > 0);
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn size_bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
     }
 
     /// Number of partitions.
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// memtable.apply(deleted(b"k", 1))?;
+    /// memtable.apply(deleted(b"k", 2))?;
+    /// assert_eq!(memtable.len(), 1);
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.partitions.len()
     }
 
     /// Whether no write has reached it.
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// assert!(memtable.is_empty());
+    /// memtable.apply(deleted(b"k", 1))?;
+    /// assert!(!memtable.is_empty());
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.partitions.is_empty()
     }
 
     /// The bases of the serialization header a flush writes with.
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// memtable.apply(deleted(b"a", 7))?;
+    /// memtable.apply(deleted(b"b", 3))?;
+    /// let stats = memtable.encoding_stats();
+    /// assert_eq!((stats.min_timestamp, stats.min_local_deletion_time), (3, 1_700_000_000));
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
     pub fn encoding_stats(&self) -> EncodingStats {
         let or_zero = |v: i64| if v == i64::MAX { 0 } else { v };
         EncodingStats {

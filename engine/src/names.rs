@@ -5,12 +5,24 @@
 use crate::error::{Error, Result};
 
 /// Longest keyspace or table name (Cassandra's `SchemaConstants.NAME_LENGTH`).
+///
+/// ```
+/// assert!(ilion::check_name("table", &"t".repeat(ilion::MAX_NAME_LENGTH)).is_ok());
+/// assert!(ilion::check_name("table", &"t".repeat(ilion::MAX_NAME_LENGTH + 1)).is_err());
+/// ```
 pub const MAX_NAME_LENGTH: usize = 48;
 
 /// Checks a keyspace or table name; `what` says which, for the error.
 ///
 /// # Errors
 /// [`Error::InvalidName`] naming the rule it breaks.
+///
+/// ```
+/// assert!(ilion::check_name("table", "user_events_2").is_ok());
+/// for bad in ["", "../etc", "a-b", "a.b"] {
+///     assert!(ilion::check_name("table", bad).is_err());
+/// }
+/// ```
 pub fn check_name(what: &'static str, name: &str) -> Result<()> {
     let valid = !name.is_empty()
         && name.len() <= MAX_NAME_LENGTH

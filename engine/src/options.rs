@@ -9,6 +9,22 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// How a database is opened.
+///
+/// ```
+/// use ilion::commitlog::{CommitLogOptions, SyncMode};
+/// let dir = tempfile::tempdir()?;
+/// let logs = tempfile::tempdir()?;
+/// let options = ilion::Options {
+///     // The commitlog on another disk, every write fsynced before it returns.
+///     commitlog_dir: Some(logs.path().to_path_buf()),
+///     commitlog: CommitLogOptions { sync_mode: SyncMode::Batch, ..CommitLogOptions::default() },
+///     chunk_cache_bytes: 256 << 20,
+///     ..ilion::Options::default()
+/// };
+/// let db = ilion::Db::open(dir.path(), options)?;
+/// assert_eq!(db.commitlog_dir(), logs.path());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Where the commitlog lives (Cassandra's `commitlog_directory`);
@@ -44,6 +60,23 @@ impl Default for Options {
 }
 
 /// How a table stores its data.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// use ilion::sstable::partitioner::Partitioner;
+/// use ilion::sstable::schema::TableSchema;
+/// let options = ilion::TableOptions {
+///     // Scans in key order; 16 KiB chunks; a day's TTL unless a write says otherwise.
+///     partitioner: Partitioner::ByteOrdered,
+///     chunk_length: 16 << 10,
+///     default_ttl_seconds: 86_400,
+///     ..ilion::TableOptions::default()
+/// };
+/// db.create_table("sessions", TableSchema::key_value(), options)?;
+/// assert_eq!(db.table("sessions")?.definition.options.default_ttl_seconds, 86_400);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableOptions {
     /// The partitioner (Murmur3, as Cassandra's default).
@@ -97,6 +130,12 @@ impl TableOptions {
     ///
     /// # Errors
     /// [`crate::Error::Invalid`] naming the option.
+    ///
+    /// ```
+    /// let bad = ilion::TableOptions { chunk_length: 1000, ..ilion::TableOptions::default() };
+    /// assert!(bad.validate().is_err(), "not a power of two");
+    /// assert!(ilion::TableOptions::default().validate().is_ok());
+    /// ```
     pub fn validate(&self) -> crate::Result<()> {
         let invalid = |what: String| Err(crate::Error::Invalid(what));
         if self.version != Version::OA && self.version != Version::NB {

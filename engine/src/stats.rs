@@ -6,6 +6,17 @@ use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
 /// Latency percentiles in microseconds.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// db.create_key_value_table("kv")?;
+/// db.put("kv", b"k", b"v")?;
+/// let writes = db.table_stats("kv")?.writes;
+/// assert_eq!(writes.count, 1);
+/// assert!(writes.p50_us <= writes.max_us);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Latency {
     /// Operations measured.
@@ -21,6 +32,19 @@ pub struct Latency {
 }
 
 /// One table's statistics.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// db.create_key_value_table("kv")?;
+/// db.put("kv", b"k", b"v")?;
+/// db.flush()?;
+/// db.get("kv", b"k")?;
+/// let stats = db.table_stats("kv")?;
+/// assert_eq!((stats.flushes, stats.sstable_count, stats.sstables_read), (1, 1, 1));
+/// assert!(stats.disk_bytes > 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableStats {
     /// The keyspace.

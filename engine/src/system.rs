@@ -15,6 +15,10 @@ use std::path::Path;
 
 /// The on-disk format version of a data directory this build writes, and
 /// the newest it reads.
+///
+/// ```
+/// assert!(ilion::FORMAT_VERSION >= 1);
+/// ```
 pub const FORMAT_VERSION: u32 = 1;
 
 const NODE_MAGIC: &[u8; 8] = b"ILIONSYS";
@@ -76,6 +80,11 @@ pub(crate) fn new_uuid() -> [u8; 16] {
 }
 
 /// A UUID in its usual text form.
+///
+/// ```
+/// let id = [0x12u8; 16];
+/// assert_eq!(ilion::uuid_string(&id), "12121212-1212-1212-1212-121212121212");
+/// ```
 pub fn uuid_string(id: &[u8; 16]) -> String {
     let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
     format!(
@@ -89,6 +98,16 @@ pub fn uuid_string(id: &[u8; 16]) -> String {
 }
 
 /// One table as the catalog records it.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+/// db.create_key_value_table("kv")?;
+/// let definition = db.table("kv")?.definition;
+/// assert_eq!(definition.schema.partition_key[0].name, "key");
+/// assert_eq!(definition.options, ilion::TableOptions::default());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableDefinition {
     /// Its keyspace.

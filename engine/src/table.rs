@@ -21,7 +21,7 @@ use ilion_sstable::merge::{check_mergeable, merge};
 use ilion_sstable::reader::{ReaderCaches, SstableReader};
 use ilion_sstable::rows::{ColumnData, Partition, Unfiltered};
 use ilion_sstable::slice::{clip, Slice};
-use ilion_sstable::statistics::{CommitLogPosition, SerializationHeader};
+use ilion_sstable::statistics::{ClusteringRange, CommitLogPosition, SerializationHeader};
 use ilion_sstable::version::Version;
 use ilion_vfs::FileSystem;
 use parking_lot::{Mutex, RwLock};
@@ -86,6 +86,24 @@ pub(crate) struct Table {
 /// Memtables being flushed at once before writers wait: memory stays
 /// bounded when flushes fall behind.
 const MAX_PENDING_FLUSHES: usize = 2;
+
+/// Whether `sstable` may hold anything a read of `slice` returns. Its
+/// covered clustering range (Statistics.db, `oa`) rules it out only when
+/// it also holds no partition deletion and no static data, which a slice
+/// read returns whatever its rows (Cassandra's `shouldInclude` check).
+fn may_hold(sstable: &SstableReader, types: &[String], slice: &Slice) -> bool {
+    let statistics = sstable.statistics();
+    let stats = &statistics.stats;
+    match &stats.clustering {
+        ClusteringRange::Slice { start, end, .. }
+            if stats.has_partition_level_deletions == Some(false)
+                && statistics.header.static_columns.is_empty() =>
+        {
+            slice.intersects(types, start, end)
+        }
+        _ => true,
+    }
+}
 
 impl Table {
     /// Opens a table's directory: removes what an interrupted flush left
@@ -333,18 +351,19 @@ impl Table {
         }
         let started = std::time::Instant::now();
         let sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
-        for sstable in &sstables {
+        let mut consulted = 0;
+        for sstable in sstables.iter().filter(|s| may_hold(s, types, slice)) {
+            consulted += 1;
             versions.extend(sstable.slice(key, slice, false)?);
         }
-        self.sstables_read
-            .fetch_add(sstables.len() as u64, Ordering::Relaxed);
+        self.sstables_read.fetch_add(consulted, Ordering::Relaxed);
         let merged = if versions.is_empty() {
             None
         } else {
             Some(merge(types, versions)?)
         };
         self.recorder
-            .read(started.elapsed().as_micros() as u64, sstables.len() as u64);
+            .read(started.elapsed().as_micros() as u64, consulted);
         Ok(merged)
     }
 

@@ -296,3 +296,53 @@ fn reads_over_too_many_tombstones_fail() {
         .unwrap();
     assert_eq!(got.unfiltereds.len(), 10);
 }
+
+#[test]
+fn slices_skip_sstables_whose_clustering_range_they_miss() {
+    use ilion::sstable::reader::Slice;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    db.create_table("readings", schema(), TableOptions::default())
+        .unwrap();
+    // Three SSTables: readings 0..100, 100..200, 200..300.
+    for from in [0, 100, 200] {
+        db.write("readings", readings(&db, b"s1", from, 100))
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let ks = ilion::DEFAULT_KEYSPACE;
+    let read = |high: i64, low: i64| {
+        let before = db.table_stats("readings").unwrap().sstables_read;
+        let slice = Slice {
+            start: Some(at(high)),
+            end: Some(at(low)),
+        };
+        let p = db
+            .read_slice_in(ks, "readings", b"s1", &slice, false, usize::MAX)
+            .unwrap()
+            .unwrap();
+        let consulted = db.table_stats("readings").unwrap().sstables_read - before;
+        (p.unfiltereds.len(), consulted)
+    };
+    // Within one SSTable's range: only that one is read.
+    assert_eq!(read(259, 250), (10, 1));
+    // Across two.
+    assert_eq!(read(205, 195), (11, 2));
+    // A partition deletion in a fourth SSTable: it has no rows, but no
+    // slice may skip it.
+    db.write(
+        "readings",
+        Partition {
+            key: b"s1".to_vec(),
+            deletion: DeletionTime {
+                marked_for_delete_at: db.timestamp(),
+                local_deletion_time: 1_700_000_000,
+            },
+            static_row: None,
+            unfiltereds: Vec::new(),
+        },
+    )
+    .unwrap();
+    db.flush().unwrap();
+    assert_eq!(read(259, 250), (0, 2));
+}

@@ -56,6 +56,21 @@ impl Row {
     pub fn is_empty(&self) -> bool {
         self.liveness.is_none() && self.deletion.is_none() && self.columns.is_empty()
     }
+
+    /// Whether the row shows anything to a reader at `now` (seconds since
+    /// the epoch): live primary-key liveness or a live cell (Cassandra's
+    /// `Row.hasLiveData`). Limits count only such rows. Shadowing by
+    /// deletions is not checked here: merged rows carry no shadowed data.
+    pub fn has_live_data(&self, now: i64) -> bool {
+        let liveness = self
+            .liveness
+            .is_some_and(|l| l.expiry.is_none_or(|(_, expires)| expires > now));
+        liveness
+            || self.columns.iter().any(|c| match c {
+                ColumnData::Simple { cell, .. } => cell.is_live(now),
+                ColumnData::Complex { cells, .. } => cells.iter().any(|cell| cell.is_live(now)),
+            })
+    }
 }
 
 /// The data of one column in a row.
@@ -90,6 +105,20 @@ pub struct Cell {
     pub path: Option<Vec<u8>>,
     /// The value bytes.
     pub value: Vec<u8>,
+}
+
+impl Cell {
+    /// Whether the cell holds a value at `now`: live, or expiring later.
+    pub fn is_live(&self, now: i64) -> bool {
+        match self.kind {
+            CellKind::Live => true,
+            CellKind::Expiring {
+                local_expiration_time,
+                ..
+            } => local_expiration_time > now,
+            CellKind::Tombstone { .. } => false,
+        }
+    }
 }
 
 /// A range tombstone marker.

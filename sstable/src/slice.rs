@@ -40,6 +40,25 @@ impl Slice {
             values: values.clone(),
         })
     }
+
+    /// Whether anything between `start` and `end` (an SSTable's covered
+    /// clustering range, from Statistics.db) may fall in this slice: false
+    /// only when the two ranges are disjoint, so that a read may skip that
+    /// SSTable's rows and markers.
+    pub fn intersects(
+        &self,
+        types: &[String],
+        start: &ClusteringBound,
+        end: &ClusteringBound,
+    ) -> bool {
+        let after_end = self
+            .start_bound()
+            .is_some_and(|s| compare_prefixes(types, &s, end) == Ordering::Greater);
+        let before_start = self
+            .end_bound()
+            .is_some_and(|e| compare_prefixes(types, &e, start) == Ordering::Less);
+        !after_end && !before_start
+    }
 }
 
 /// Whether every clustering type has a comparator Ilion implements, so
@@ -150,6 +169,53 @@ mod tests {
             deletion: None,
             columns: Vec::new(),
         })
+    }
+
+    #[test]
+    fn a_slice_intersects_a_covered_range_unless_disjoint() {
+        let types = vec![INT.to_string()];
+        let bound = |kind, i| ClusteringBound { kind, values: v(i) };
+        let (start, end) = (
+            bound(PrefixKind::InclStartBound, 10),
+            bound(PrefixKind::InclEndBound, 20),
+        );
+        let slice = |a: Option<i32>, b: Option<i32>| Slice {
+            start: a.map(v),
+            end: b.map(v),
+        };
+        for (a, b, meets) in [
+            (Some(0), Some(9), false),
+            (Some(21), None, false),
+            (Some(0), Some(10), true),
+            (Some(20), Some(30), true),
+            (Some(12), Some(15), true),
+            (None, None, true),
+            (None, Some(9), false),
+            (Some(5), Some(25), true),
+        ] {
+            assert_eq!(
+                slice(a, b).intersects(&types, &start, &end),
+                meets,
+                "{a:?}..{b:?}"
+            );
+        }
+        // A range tombstone ending just before 10 (exclusive) still meets
+        // a slice starting at 10: equal positions are not disjoint.
+        let excl_end = bound(PrefixKind::ExclEndBound, 10);
+        assert!(slice(Some(10), None).intersects(&types, &start, &excl_end));
+        // Nothing covered (an SSTable of partition deletions only): an
+        // empty exclusive start after everything, an empty end before.
+        let (none_start, none_end) = (
+            ClusteringBound {
+                kind: PrefixKind::ExclStartBound,
+                values: Vec::new(),
+            },
+            ClusteringBound {
+                kind: PrefixKind::ExclEndBound,
+                values: Vec::new(),
+            },
+        );
+        assert!(!slice(Some(0), Some(100)).intersects(&types, &none_start, &none_end));
     }
 
     fn d(t: i64) -> DeletionTime {
