@@ -53,8 +53,8 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
     let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     let key = |rng: &mut StdRng| format!("k{}", rng.random_range(0..50)).into_bytes();
     for op in 0..ops {
-        match rng.random_range(0..100) {
-            0..=54 => {
+        match rng.random_range(0..1000) {
+            0..=529 => {
                 let k = key(&mut rng);
                 let v = format!("v{seed}-{op}").into_bytes();
                 if rng.random_bool(0.2) {
@@ -65,12 +65,12 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
                 }
                 model.insert(k, v);
             }
-            55..=79 => {
+            530..=779 => {
                 let k = key(&mut rng);
                 db.delete("kv", &k).unwrap();
                 model.remove(&k);
             }
-            80..=86 => {
+            780..=899 => {
                 let k = key(&mut rng);
                 assert_eq!(
                     db.get("kv", &k).unwrap(),
@@ -78,7 +78,7 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
                     "seed {seed} op {op}"
                 );
             }
-            87..=89 => {
+            900..=979 => {
                 let (a, b) = (key(&mut rng), key(&mut rng));
                 let limit = rng.random_range(1..60);
                 let start = if rng.random_bool(0.2) {
@@ -95,7 +95,7 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
                 let want = expected_scan(options.partitioner, &model, start, end, limit);
                 assert_eq!(got, want, "seed {seed} op {op}");
             }
-            90..=95 => db.flush().unwrap(),
+            980..=994 => db.flush().unwrap(),
             _ => {
                 drop(db);
                 db = open(dir.path());
@@ -134,16 +134,25 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
     }
 }
 
-#[test]
-fn puts_deletes_flushes_and_reopens_match_the_model() {
-    let seeds: u64 = std::env::var("ILION_KV_SEEDS")
+fn seeds() -> u64 {
+    std::env::var("ILION_KV_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(8);
-    for seed in 0..seeds {
-        // Defaults; then small memtables (background flushes), tiny
-        // uncompressed chunks in nb, ByteOrdered.
-        run(seed, 400, &TableOptions::default());
+        .unwrap_or(25)
+}
+
+#[test]
+fn puts_deletes_flushes_and_reopens_match_the_model() {
+    for seed in 0..seeds() {
+        run(seed, 2_000, &TableOptions::default());
+    }
+}
+
+/// Small memtables (background flushes), tiny chunks in nb, compressed or
+/// not, ByteOrdered.
+#[test]
+fn small_memtables_tiny_chunks_byte_ordered_match_the_model() {
+    for seed in 0..seeds() {
         let small = TableOptions {
             partitioner: Partitioner::ByteOrdered,
             version: ilion::sstable::version::Version::NB,
@@ -152,7 +161,7 @@ fn puts_deletes_flushes_and_reopens_match_the_model() {
             memtable_bytes: 64 << 10,
             ..TableOptions::default()
         };
-        run(seed, 400, &small);
+        run(seed, 2_000, &small);
     }
 }
 

@@ -439,13 +439,34 @@ fn merge_rows_into(types: &[String], base: &mut Partition, update: Partition) ->
                 }
             }
             Err(i) => {
-                if let Some(merged) = merge_rows(vec![row], DeletionTime::LIVE)? {
+                // A new row already in merged form (the usual write) goes
+                // in as it is; others are normalised as `merge` would.
+                if is_merged_form(&row) {
+                    base.unfiltereds.insert(i, Unfiltered::Row(row));
+                } else if let Some(merged) = merge_rows(vec![row], DeletionTime::LIVE)? {
                     base.unfiltereds.insert(i, Unfiltered::Row(merged));
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Whether `merge_rows` would return `row` unchanged on its own: no row
+/// deletion (which could shadow its own cells), something in it, simple
+/// cells in strictly increasing column order (nothing to reconcile).
+fn is_merged_form(row: &Row) -> bool {
+    let mut last = None;
+    row.deletion.is_none()
+        && (row.liveness.is_some() || !row.columns.is_empty())
+        && row.columns.iter().all(|c| match c {
+            ColumnData::Simple { column, .. } => {
+                let increasing = last.is_none_or(|l| l < *column);
+                last = Some(*column);
+                increasing
+            }
+            ColumnData::Complex { .. } => false,
+        })
 }
 
 /// Checks that [`merge`] accepts `partition`: range tombstone markers that
