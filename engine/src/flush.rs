@@ -117,9 +117,7 @@ pub fn flush(memtable: &Memtable, target: &FlushTarget<'_>) -> Result<Option<Pat
         generation: target.generation,
     };
     let mut writer = SstableWriter::create(target.fs.clone(), descriptor, header, writer_options)?;
-    for partition in memtable.partitions() {
-        writer.append(&partition)?;
-    }
+    memtable.for_each(|partition| Ok(writer.append(partition)?))?;
     if let Some((key, size)) = writer.largest_partition() {
         if size > target.options.large_partition_warning_bytes {
             log::warn!(

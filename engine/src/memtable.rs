@@ -310,7 +310,7 @@ impl Memtable {
             .cloned()
     }
 
-    /// Copies of every partition, in order (a flush's input).
+    /// Copies of every partition, in order.
     ///
     /// ```
     /// use ilion::memtable::Memtable;
@@ -330,6 +330,41 @@ impl Memtable {
     /// ```
     pub fn partitions(&self) -> impl Iterator<Item = Partition> + '_ {
         self.partitions_from(Bound::Unbounded)
+    }
+
+    /// Calls `f` with every partition in order, without copying them (a
+    /// flush's input): each token range's read lock is held while its
+    /// partitions are passed, so writers of that range wait meanwhile; meant
+    /// for a memtable no longer written to.
+    ///
+    /// # Errors
+    /// The first error `f` returns.
+    ///
+    /// ```
+    /// use ilion::memtable::Memtable;
+    /// use ilion::sstable::partitioner::Partitioner;
+    /// use ilion::sstable::reconcile::DeletionTime;
+    /// use ilion::sstable::rows::Partition;
+    /// let deleted = |key: &[u8], at: i64| Partition { key: key.to_vec(), deletion: DeletionTime { marked_for_delete_at: at, local_deletion_time: 1_700_000_000 }, static_row: None, unfiltereds: vec![] };
+    /// let memtable = Memtable::new(Partitioner::Murmur3, vec![]);
+    /// for key in [&b"a"[..], b"b", b"c"] {
+    ///     memtable.apply(deleted(key, 1))?;
+    /// }
+    /// let mut keys = Vec::new();
+    /// memtable.for_each(|p| {
+    ///     keys.push(p.key.clone());
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(keys, memtable.partitions().map(|p| p.key).collect::<Vec<_>>());
+    /// # Ok::<(), ilion::Error>(())
+    /// ```
+    pub fn for_each(&self, mut f: impl FnMut(&Partition) -> Result<()>) -> Result<()> {
+        for shard in &self.shards {
+            for partition in shard.read().values() {
+                f(partition)?;
+            }
+        }
+        Ok(())
     }
 
     /// Copies of the partitions from `start` on (a position), in order.

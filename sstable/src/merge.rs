@@ -409,6 +409,11 @@ fn merge_rows_into(types: &[String], base: &mut Partition, update: Partition) ->
     if !statics.is_empty() {
         base.static_row = merge_rows(statics, DeletionTime::LIVE)?;
     }
+    if base.unfiltereds.is_empty() && rows_in_merged_form(types, &update.unfiltereds) {
+        // A new partition (the usual write): its rows go in as they are.
+        base.unfiltereds = update.unfiltereds;
+        return Ok(());
+    }
     for unfiltered in update.unfiltereds {
         let Unfiltered::Row(row) = unfiltered else {
             continue;
@@ -466,6 +471,22 @@ fn is_merged_form(row: &Row) -> bool {
                 increasing
             }
             ColumnData::Complex { .. } => false,
+        })
+}
+
+/// Whether `unfiltereds` are rows `merge` would return unchanged: each in
+/// merged form, in strictly increasing clustering order.
+fn rows_in_merged_form(types: &[String], unfiltereds: &[Unfiltered]) -> bool {
+    unfiltereds.iter().all(|u| matches!(u, Unfiltered::Row(r) if is_merged_form(r)))
+        && unfiltereds.windows(2).all(|pair| match pair {
+            [Unfiltered::Row(a), Unfiltered::Row(b)] => {
+                compare_prefix_parts(
+                    types,
+                    (PrefixKind::Clustering, &a.clustering),
+                    (PrefixKind::Clustering, &b.clustering),
+                ) == Ordering::Less
+            }
+            _ => false,
         })
 }
 
