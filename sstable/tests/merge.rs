@@ -9,7 +9,7 @@
 
 use ilion_sstable::clustering::{compare_prefixes, ClusteringBound, PrefixKind};
 use ilion_sstable::data_writer::DataWriter;
-use ilion_sstable::merge::merge;
+use ilion_sstable::merge::{merge, merge_into};
 use ilion_sstable::reconcile::{
     compare_versions, CellKind, CellVersion, DeletionTime, LivenessInfo,
 };
@@ -339,6 +339,18 @@ fn check(seed: u64) {
         merged,
         "seed {seed}: idempotent"
     );
+    // Merged one version at a time into a growing partition, starting
+    // from nothing (as the memtable does): the same result.
+    let mut folded = Partition {
+        key: merged.key.clone(),
+        deletion: DeletionTime::LIVE,
+        static_row: None,
+        unfiltereds: Vec::new(),
+    };
+    for version in versions.clone() {
+        merge_into(&types, &mut folded, version).unwrap();
+    }
+    assert_eq!(folded, merged, "seed {seed}: merge_into");
     let header = schema().serialization_header(0, 0, 0);
     DataWriter::new(&header, Version::OA)
         .check(&merged)
