@@ -433,6 +433,11 @@ fn merge_rows_into(types: &[String], base: &mut Partition, update: Partition) ->
                 let Unfiltered::Row(old) = slot else {
                     continue;
                 };
+                if is_merged_form(old) && is_merged_form(&row) {
+                    // An overwrite (the usual case): reconciled in place.
+                    merge_merged_rows(old, row);
+                    continue;
+                }
                 // `merge_rows` refuses only collection columns, which
                 // neither side holds (checked on the way in).
                 let old = std::mem::replace(old, Row::empty_static());
@@ -472,6 +477,35 @@ fn is_merged_form(row: &Row) -> bool {
             }
             ColumnData::Complex { .. } => false,
         })
+}
+
+/// `merge_rows` of two rows in merged form (no deletions, so nothing is
+/// shadowed), done in place: the superseding liveness, and per column the
+/// cell that wins reconciliation (the older row's on a tie, as there).
+fn merge_merged_rows(old: &mut Row, new: Row) {
+    if let Some(l) = new.liveness {
+        if old.liveness.is_none_or(|m| l.supersedes(&m)) {
+            old.liveness = Some(l);
+        }
+    }
+    for data in new.columns {
+        let ColumnData::Simple { column, cell } = data else {
+            continue;
+        };
+        let found = old.columns.binary_search_by_key(&column, |c| match c {
+            ColumnData::Simple { column, .. } | ColumnData::Complex { column, .. } => *column,
+        });
+        match found {
+            Ok(i) => {
+                if let ColumnData::Simple { cell: kept, .. } = &mut old.columns[i] {
+                    if compare_versions(&version(&cell), &version(kept)) == Ordering::Greater {
+                        *kept = cell;
+                    }
+                }
+            }
+            Err(i) => old.columns.insert(i, ColumnData::Simple { column, cell }),
+        }
+    }
 }
 
 /// Whether `unfiltereds` are rows `merge` would return unchanged: each in
