@@ -133,7 +133,7 @@ impl Store for IlionStore {
             .db
             .scan(TABLE, from, Bound::Unbounded, limit)
             .map_err(|e| e.to_string())?;
-        Ok(page.into_iter().map(|(k, _)| k).collect())
+        Ok(page.into_iter().map(|(k, _)| k.to_vec()).collect())
     }
 
     fn finish(&self) -> Result<()> {

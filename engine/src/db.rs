@@ -12,7 +12,7 @@
 use crate::error::{io_error, Error, Result};
 use crate::flusher::Flusher;
 use crate::lock::DirectoryLock;
-use crate::names::check_name;
+use crate::names::{check_name, TableName};
 use crate::options::{Options, TableOptions};
 use crate::system::{self, new_uuid, TableDefinition};
 use crate::table::Table;
@@ -456,7 +456,7 @@ impl Db {
         self.inner
             .tables
             .read()
-            .get(&(keyspace.to_string(), name.to_string()))
+            .get(&(keyspace, name) as &dyn TableName)
             .cloned()
             .ok_or_else(|| Error::NoSuchTable {
                 keyspace: keyspace.to_string(),

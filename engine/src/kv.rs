@@ -2,6 +2,7 @@
 //! built-in schema `key blob PRIMARY KEY, value blob`, with no knowledge of
 //! partitions needed.
 
+use bytes::Bytes;
 use crate::db::{now_seconds, Db, DEFAULT_KEYSPACE};
 use crate::error::{Error, Result};
 use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
@@ -191,12 +192,12 @@ impl Db {
     /// assert_eq!(db.get("kv", b"k")?.as_deref(), Some(&b"v2"[..]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Bytes>> {
         let t = self.key_value_table(table)?;
         let Some(partition) = t.read_single_row(key)? else {
             return Ok(None);
         };
-        Ok(live_value(partition, now_seconds()))
+        Ok(live_value(partition, now_seconds()).map(Bytes::from))
     }
 
     /// Up to `limit` live key-value pairs from `start` to `end`, in the
@@ -225,7 +226,7 @@ impl Db {
         start: std::ops::Bound<&[u8]>,
         end: std::ops::Bound<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    ) -> Result<Vec<(Bytes, Bytes)>> {
         use std::ops::Bound;
         let t = self.key_value_table(table)?;
         let partitioner = t.definition.options.partitioner;
@@ -256,7 +257,7 @@ impl Db {
             let key = partition.key.clone();
             match live_value(partition, now) {
                 Some(value) => {
-                    out.push((key, value));
+                    out.push((Bytes::from(key), Bytes::from(value)));
                     true
                 }
                 None => false,

@@ -44,6 +44,13 @@ fn expected_scan(
         .collect()
 }
 
+fn owned(pairs: Vec<(ilion::Bytes, ilion::Bytes)>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_vec(), v.to_vec()))
+        .collect()
+}
+
 fn run(seed: u64, ops: usize, options: &TableOptions) {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = StdRng::seed_from_u64(seed);
@@ -73,7 +80,7 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
             780..=899 => {
                 let k = key(&mut rng);
                 assert_eq!(
-                    db.get("kv", &k).unwrap(),
+                    db.get("kv", &k).unwrap().map(|v| v.to_vec()),
                     model.get(&k).cloned(),
                     "seed {seed} op {op}"
                 );
@@ -91,7 +98,7 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
                 } else {
                     Bound::Excluded(b.as_slice())
                 };
-                let got = db.scan("kv", start, end, limit).unwrap();
+                let got = owned(db.scan("kv", start, end, limit).unwrap());
                 let want = expected_scan(options.partitioner, &model, start, end, limit);
                 assert_eq!(got, want, "seed {seed} op {op}");
             }
@@ -105,15 +112,16 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
     for i in 0..50 {
         let k = format!("k{i}").into_bytes();
         assert_eq!(
-            db.get("kv", &k).unwrap(),
+            db.get("kv", &k).unwrap().map(|v| v.to_vec()),
             model.get(&k).cloned(),
             "seed {seed} final {i}"
         );
     }
     let everything = (Bound::Unbounded, Bound::Unbounded);
-    let all = db
-        .scan("kv", everything.0, everything.1, usize::MAX)
-        .unwrap();
+    let all = owned(
+        db.scan("kv", everything.0, everything.1, usize::MAX)
+            .unwrap(),
+    );
     let want = expected_scan(
         options.partitioner,
         &model,
@@ -127,7 +135,7 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
     for i in 0..50 {
         let k = format!("k{i}").into_bytes();
         assert_eq!(
-            db.get("kv", &k).unwrap(),
+            db.get("kv", &k).unwrap().map(|v| v.to_vec()),
             model.get(&k).cloned(),
             "seed {seed} reopened {i}"
         );
@@ -173,7 +181,7 @@ fn expired_values_read_as_absent() {
     db.put_with_ttl("kv", b"k", b"v", 1).unwrap();
     assert_eq!(db.get("kv", b"k").unwrap().as_deref(), Some(&b"v"[..]));
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    assert_eq!(db.get("kv", b"k").unwrap(), None);
+    assert_eq!(db.get("kv", b"k").unwrap().map(|v| v.to_vec()), None);
 }
 
 #[test]
@@ -237,7 +245,7 @@ fn full_memtables_flush_in_the_background() {
         assert!(sstables >= 2, "{sstables} SSTables");
         for i in 0..5000u32 {
             assert_eq!(
-                db.get("kv", &i.to_be_bytes()).unwrap(),
+                db.get("kv", &i.to_be_bytes()).unwrap().map(|v| v.to_vec()),
                 Some(vec![i as u8; 100])
             );
         }
@@ -249,7 +257,7 @@ fn full_memtables_flush_in_the_background() {
     let db = Db::open(dir.path(), options()).unwrap();
     for i in 0..5000u32 {
         assert_eq!(
-            db.get("kv", &i.to_be_bytes()).unwrap(),
+            db.get("kv", &i.to_be_bytes()).unwrap().map(|v| v.to_vec()),
             Some(vec![i as u8; 100]),
             "{i}"
         );
@@ -269,7 +277,7 @@ fn point_reads_stop_at_the_newest_sstable_that_answers() {
     assert_eq!(db.table_stats("kv").unwrap().sstable_count, 5);
     let before = db.table_stats("kv").unwrap().sstables_read;
     assert_eq!(
-        db.get("kv", b"hot").unwrap(),
+        db.get("kv", b"hot").unwrap().map(|v| v.to_vec()),
         Some(4u32.to_be_bytes().to_vec())
     );
     // The newest SSTable holds a newer value than anything in the others.
@@ -277,14 +285,14 @@ fn point_reads_stop_at_the_newest_sstable_that_answers() {
     // A key only the oldest SSTable holds needs them all.
     let before = db.table_stats("kv").unwrap().sstables_read;
     assert_eq!(
-        db.get("kv", &0u32.to_be_bytes()).unwrap(),
+        db.get("kv", &0u32.to_be_bytes()).unwrap().map(|v| v.to_vec()),
         Some(b"cold".to_vec())
     );
     assert_eq!(db.table_stats("kv").unwrap().sstables_read - before, 5);
     // A deletion newer than every SSTable stops at the memtable.
     db.delete("kv", b"hot").unwrap();
     let before = db.table_stats("kv").unwrap().sstables_read;
-    assert_eq!(db.get("kv", b"hot").unwrap(), None);
+    assert_eq!(db.get("kv", b"hot").unwrap().map(|v| v.to_vec()), None);
     assert_eq!(db.table_stats("kv").unwrap().sstables_read - before, 0);
 }
 
@@ -333,7 +341,7 @@ fn a_commitlog_past_its_cap_gets_its_tables_flushed() {
     }
     assert!(settled, "{} segments", segments());
     for i in (0..20_000u32).step_by(997) {
-        assert_eq!(db.get("kv", &i.to_be_bytes()).unwrap(), Some(vec![7; 100]));
+        assert_eq!(db.get("kv", &i.to_be_bytes()).unwrap().map(|v| v.to_vec()), Some(vec![7; 100]));
     }
 }
 
@@ -350,7 +358,7 @@ fn stats_count_what_happened() {
         db.put("kv", &(1000 + i).to_be_bytes(), b"v").unwrap();
     }
     for i in 0..300u32 {
-        db.get("kv", &i.to_be_bytes()).unwrap();
+        db.get("kv", &i.to_be_bytes()).unwrap().map(|v| v.to_vec());
     }
     let stats = db.stats();
     assert_eq!(stats.len(), 1);

@@ -50,14 +50,14 @@ fn a_drained_copy_opens_elsewhere_with_the_same_data_and_host_id() {
     copy_dir(live.path(), &copy.path().join("node"));
     let host_id = db.host_id();
     let expected: Vec<Option<Vec<u8>>> = (0..300u32)
-        .map(|i| db.get("kv", &i.to_be_bytes()).unwrap())
+        .map(|i| db.get("kv", &i.to_be_bytes()).unwrap().map(|v| v.to_vec()))
         .collect();
 
     let moved = Db::open(&copy.path().join("node"), Options::default()).unwrap();
     assert_eq!(moved.host_id(), host_id);
     for (i, want) in expected.iter().enumerate() {
         assert_eq!(
-            &moved.get("kv", &(i as u32).to_be_bytes()).unwrap(),
+            &moved.get("kv", &(i as u32).to_be_bytes()).unwrap().map(|v| v.to_vec()),
             want,
             "{i}"
         );
@@ -69,7 +69,7 @@ fn a_drained_copy_opens_elsewhere_with_the_same_data_and_host_id() {
     let without_log = Db::open(&copy.path().join("node"), Options::default()).unwrap();
     for (i, want) in expected.iter().enumerate() {
         assert_eq!(
-            &without_log.get("kv", &(i as u32).to_be_bytes()).unwrap(),
+            &without_log.get("kv", &(i as u32).to_be_bytes()).unwrap().map(|v| v.to_vec()),
             want,
             "{i}"
         );
