@@ -117,7 +117,7 @@ pub enum Error {
 /// The engine's result type.
 ///
 /// ```
-/// fn value(db: &ilion::Db) -> ilion::Result<Option<Vec<u8>>> {
+/// fn value(db: &ilion::Db) -> ilion::Result<Option<ilion::Bytes>> {
 ///     db.get("kv", b"k")
 /// }
 /// # let dir = tempfile::tempdir()?;

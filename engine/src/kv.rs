@@ -2,9 +2,9 @@
 //! built-in schema `key blob PRIMARY KEY, value blob`, with no knowledge of
 //! partitions needed.
 
-use bytes::Bytes;
 use crate::db::{now_seconds, Db, DEFAULT_KEYSPACE};
 use crate::error::{Error, Result};
+use bytes::Bytes;
 use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
 use ilion_sstable::rows::{Cell, ColumnData, Partition, Row, Unfiltered};
 use ilion_sstable::schema::TableSchema;

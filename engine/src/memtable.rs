@@ -11,7 +11,7 @@
 
 use crate::error::Result;
 use ilion_sstable::bloom::BloomFilter;
-use ilion_sstable::merge::merge_into;
+use ilion_sstable::merge::{merge_into, normalize};
 use ilion_sstable::partitioner::Partitioner;
 use ilion_sstable::reconcile::CellKind;
 use ilion_sstable::rows::{ColumnData, Partition, Unfiltered};
@@ -103,7 +103,10 @@ impl Mins {
 pub struct Memtable {
     partitioner: Partitioner,
     clustering_types: Vec<String>,
-    shards: Vec<RwLock<BTreeMap<Position, Partition>>>,
+    /// Partitions boxed: B-tree nodes stay small (keys and pointers), so
+    /// splits move little and allocate below the size that makes glibc
+    /// consolidate its free lists.
+    shards: Vec<RwLock<BTreeMap<Position, Box<Partition>>>>,
     count: AtomicUsize,
     bytes: AtomicU64,
     min_timestamp: AtomicI64,
@@ -273,14 +276,7 @@ impl Memtable {
                 merge_into(&self.clustering_types, entry.get_mut(), update)?;
             }
             std::collections::btree_map::Entry::Vacant(entry) => {
-                let mut partition = Partition {
-                    key: update.key.clone(),
-                    deletion: ilion_sstable::reconcile::DeletionTime::LIVE,
-                    static_row: None,
-                    unfiltereds: Vec::new(),
-                };
-                merge_into(&self.clustering_types, &mut partition, update)?;
-                entry.insert(partition);
+                entry.insert(Box::new(normalize(&self.clustering_types, update)?));
                 self.count.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -307,7 +303,7 @@ impl Memtable {
         self.shards[shard_of(position.0)]
             .read()
             .get(&position)
-            .cloned()
+            .map(|p| Partition::clone(p))
     }
 
     /// Copies of every partition, in order.
@@ -502,7 +498,7 @@ impl Iterator for PartitionIter<'_> {
                 shard
                     .range((self.from.clone(), Bound::Unbounded))
                     .take(BATCH)
-                    .map(|(position, p)| (position.clone(), p.clone())),
+                    .map(|(position, p)| (position.clone(), Partition::clone(p))),
             );
             drop(shard);
             match self.batch.back() {

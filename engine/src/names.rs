@@ -89,7 +89,10 @@ mod tests {
     #[test]
     fn tables_are_found_by_borrowed_names() {
         let mut map = std::collections::BTreeMap::new();
-        for (i, (ks, t)) in [("a", "b"), ("a", "c"), ("b", "a"), ("ab", "")].iter().enumerate() {
+        for (i, (ks, t)) in [("a", "b"), ("a", "c"), ("b", "a"), ("ab", "")]
+            .iter()
+            .enumerate()
+        {
             map.insert((ks.to_string(), t.to_string()), i);
         }
         let find = |ks: &str, t: &str| map.get(&(ks, t) as &dyn TableName).copied();

@@ -20,6 +20,7 @@ use ilion_sstable::descriptor::{Component, Descriptor, TEMPORARY_PREFIX};
 use ilion_sstable::merge::{check_mergeable, merge};
 use ilion_sstable::reader::{ReaderCaches, SstableReader};
 use ilion_sstable::rows::{ColumnData, Partition, Unfiltered};
+use ilion_sstable::schema::PartitionCheck;
 use ilion_sstable::slice::{clip, Slice};
 use ilion_sstable::statistics::{ClusteringRange, CommitLogPosition, SerializationHeader};
 use ilion_sstable::version::Version;
@@ -57,6 +58,8 @@ pub(crate) struct Table {
     /// The schema's clustering types, worked out once (reads and merges
     /// need them on every call).
     clustering_types: Vec<String>,
+    /// The schema's partition check, worked out once.
+    partition_check: PartitionCheck,
     /// Whether the schema is the built-in key-value one.
     pub(crate) is_key_value: bool,
     log_id: TableId,
@@ -86,6 +89,15 @@ pub(crate) struct Table {
 /// Memtables being flushed at once before writers wait: memory stays
 /// bounded when flushes fall behind.
 const MAX_PENDING_FLUSHES: usize = 2;
+
+thread_local! {
+    /// The commitlog payload buffer of a writing thread, reused so that a
+    /// write's encoding does not allocate.
+    static PAYLOAD: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Largest payload buffer a thread keeps between writes.
+const MAX_KEPT_PAYLOAD: usize = 1 << 20;
 
 /// Whether `sstable` may hold anything a read of `slice` returns. Its
 /// covered clustering range (Statistics.db, `oa`) rules it out only when
@@ -166,6 +178,7 @@ impl Table {
         let log_header = schema.serialization_header(0, 0, 0);
         let table = Table {
             clustering_types: schema.clustering_types(),
+            partition_check: PartitionCheck::new(schema),
             is_key_value: *schema == ilion_sstable::schema::TableSchema::key_value(),
             log_id: log_id(&definition.id),
             log_writer: DataWriter::new(&log_header, Version::OA),
@@ -200,7 +213,7 @@ impl Table {
 
     /// Checks an update against the schema and what the engine merges.
     fn check(&self, update: &Partition) -> Result<()> {
-        self.definition.schema.validate_partition(update)?;
+        self.partition_check.validate(update)?;
         check_mergeable(update)?;
         Ok(())
     }
@@ -239,12 +252,20 @@ impl Table {
             self.stalls.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        let mut payload = Vec::new();
-        self.log_writer.write_partition(&update, &mut payload);
-        let _shared = self.switch.read();
-        let position = log.append(&[self.log_id], &payload)?;
-        self.memtable.read().apply(update)?;
-        self.note_position(position);
+        PAYLOAD.with_borrow_mut(|payload| -> Result<()> {
+            payload.clear();
+            self.log_writer.write_partition(&update, payload);
+            let shared = self.switch.read();
+            let position = log.append(&[self.log_id], payload)?;
+            self.memtable.read().apply(update)?;
+            self.note_position(position);
+            drop(shared);
+            if payload.capacity() > MAX_KEPT_PAYLOAD {
+                // A huge update: do not keep its buffer for the thread's life.
+                *payload = Vec::new();
+            }
+            Ok(())
+        })?;
         self.recorder.write(started.elapsed().as_micros() as u64);
         Ok(())
     }

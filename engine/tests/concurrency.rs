@@ -77,7 +77,10 @@ fn eight_threads_reading_and_writing_see_their_writes() {
         for (t, model) in models.iter().enumerate() {
             for k in 0..100 {
                 let key = format!("t{t}-k{k}").into_bytes();
-                assert_eq!(db.get("kv", &key).unwrap().map(|v| v.to_vec()), model.get(&key).cloned());
+                assert_eq!(
+                    db.get("kv", &key).unwrap().map(|v| v.to_vec()),
+                    model.get(&key).cloned()
+                );
             }
         }
     };

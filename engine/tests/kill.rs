@@ -103,7 +103,10 @@ fn acknowledged_writes_survive_sigkill() {
         // Every acknowledged write is readable after the crash.
         let db = Db::open(dir.path(), Options::default()).unwrap();
         for (&key, &r) in &acked {
-            let got = db.get("kv", &key.to_be_bytes()).unwrap().map(|v| v.to_vec());
+            let got = db
+                .get("kv", &key.to_be_bytes())
+                .unwrap()
+                .map(|v| v.to_vec());
             // A later unacknowledged write may have landed too: it is
             // newer, never older.
             let got_round = got

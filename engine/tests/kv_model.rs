@@ -285,7 +285,9 @@ fn point_reads_stop_at_the_newest_sstable_that_answers() {
     // A key only the oldest SSTable holds needs them all.
     let before = db.table_stats("kv").unwrap().sstables_read;
     assert_eq!(
-        db.get("kv", &0u32.to_be_bytes()).unwrap().map(|v| v.to_vec()),
+        db.get("kv", &0u32.to_be_bytes())
+            .unwrap()
+            .map(|v| v.to_vec()),
         Some(b"cold".to_vec())
     );
     assert_eq!(db.table_stats("kv").unwrap().sstables_read - before, 5);
@@ -341,7 +343,10 @@ fn a_commitlog_past_its_cap_gets_its_tables_flushed() {
     }
     assert!(settled, "{} segments", segments());
     for i in (0..20_000u32).step_by(997) {
-        assert_eq!(db.get("kv", &i.to_be_bytes()).unwrap().map(|v| v.to_vec()), Some(vec![7; 100]));
+        assert_eq!(
+            db.get("kv", &i.to_be_bytes()).unwrap().map(|v| v.to_vec()),
+            Some(vec![7; 100])
+        );
     }
 }
 

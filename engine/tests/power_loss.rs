@@ -110,7 +110,10 @@ fn acknowledged_writes_survive_power_loss_at_random_io_points() {
         let db = Db::open(Path::new("/db"), options(&sim))
             .unwrap_or_else(|e| panic!("trial {trial}: reopen failed: {e}"));
         for (&key, &last) in &acked {
-            let got = db.get("kv", &key.to_be_bytes()).unwrap().map(|v| v.to_vec());
+            let got = db
+                .get("kv", &key.to_be_bytes())
+                .unwrap()
+                .map(|v| v.to_vec());
             match last {
                 Last::Put => assert_eq!(
                     got,

@@ -57,7 +57,10 @@ fn a_drained_copy_opens_elsewhere_with_the_same_data_and_host_id() {
     assert_eq!(moved.host_id(), host_id);
     for (i, want) in expected.iter().enumerate() {
         assert_eq!(
-            &moved.get("kv", &(i as u32).to_be_bytes()).unwrap().map(|v| v.to_vec()),
+            &moved
+                .get("kv", &(i as u32).to_be_bytes())
+                .unwrap()
+                .map(|v| v.to_vec()),
             want,
             "{i}"
         );
@@ -69,7 +72,10 @@ fn a_drained_copy_opens_elsewhere_with_the_same_data_and_host_id() {
     let without_log = Db::open(&copy.path().join("node"), Options::default()).unwrap();
     for (i, want) in expected.iter().enumerate() {
         assert_eq!(
-            &without_log.get("kv", &(i as u32).to_be_bytes()).unwrap().map(|v| v.to_vec()),
+            &without_log
+                .get("kv", &(i as u32).to_be_bytes())
+                .unwrap()
+                .map(|v| v.to_vec()),
             want,
             "{i}"
         );

@@ -397,6 +397,24 @@ pub fn merge_into(types: &[String], base: &mut Partition, update: Partition) -> 
     Ok(())
 }
 
+/// `update` as [`merge`] of it alone returns it: moved as it is when it is
+/// in that form already (rows in order, each without deletion and with
+/// its columns in order, no partition deletion or range tombstone: the
+/// usual write), merged otherwise.
+///
+/// # Errors
+/// As [`merge`].
+pub fn normalize(types: &[String], update: Partition) -> Result<Partition> {
+    check_mergeable(&update)?;
+    if update.deletion.is_live()
+        && update.static_row.as_ref().is_none_or(is_merged_form)
+        && rows_in_merged_form(types, &update.unfiltereds)
+    {
+        return Ok(update);
+    }
+    merge(types, vec![update])
+}
+
 /// [`merge_into`] for partitions of rows only, without partition
 /// deletions: the result `merge` gives, row by row.
 fn merge_rows_into(types: &[String], base: &mut Partition, update: Partition) -> Result<()> {
@@ -511,7 +529,9 @@ fn merge_merged_rows(old: &mut Row, new: Row) {
 /// Whether `unfiltereds` are rows `merge` would return unchanged: each in
 /// merged form, in strictly increasing clustering order.
 fn rows_in_merged_form(types: &[String], unfiltereds: &[Unfiltered]) -> bool {
-    unfiltereds.iter().all(|u| matches!(u, Unfiltered::Row(r) if is_merged_form(r)))
+    unfiltereds
+        .iter()
+        .all(|u| matches!(u, Unfiltered::Row(r) if is_merged_form(r)))
         && unfiltereds.windows(2).all(|pair| match pair {
             [Unfiltered::Row(a), Unfiltered::Row(b)] => {
                 compare_prefix_parts(

@@ -321,12 +321,28 @@ impl TableSchema {
     /// follow the last component, or a component has a length its
     /// fixed-length type does not allow.
     pub fn decode_partition_key(&self, key: &[u8]) -> Result<Vec<Vec<u8>>> {
-        if let [only] = self.partition_key.as_slice() {
-            check_fixed_length(&only.type_string, key.len(), || {
-                format!("partition key column `{}`", only.name)
-            })?;
-            return Ok(vec![key.to_vec()]);
+        match self.partition_key.as_slice() {
+            [_] => {
+                self.check_partition_key(key)?;
+                Ok(vec![key.to_vec()])
+            }
+            _ => self.split_partition_key(key),
         }
+    }
+
+    /// [`TableSchema::decode_partition_key`]'s checks, without copying a
+    /// one-column key.
+    fn check_partition_key(&self, key: &[u8]) -> Result<()> {
+        match self.partition_key.as_slice() {
+            [only] => check_fixed_length(&only.type_string, key.len(), || {
+                format!("partition key column `{}`", only.name)
+            }),
+            _ => self.split_partition_key(key).map(drop),
+        }
+    }
+
+    /// The components of a composite key, checked.
+    fn split_partition_key(&self, key: &[u8]) -> Result<Vec<Vec<u8>>> {
         let mut components = Vec::with_capacity(self.partition_key.len());
         let mut rest = key;
         for (i, column) in self.partition_key.iter().enumerate() {
@@ -404,19 +420,57 @@ impl TableSchema {
     /// # Errors
     /// `Error::Invalid` naming the first thing wrong, and the limit.
     pub fn validate_partition(&self, partition: &Partition) -> Result<()> {
+        PartitionCheck::new(self).validate(partition)
+    }
+}
+
+/// [`TableSchema::validate_partition`] worked out once for a schema: the
+/// clustering types, the columns in header order and what their types
+/// require. A writer checking many partitions keeps one, so that a check
+/// allocates nothing for a valid partition.
+#[derive(Debug, Clone)]
+pub struct PartitionCheck {
+    schema: TableSchema,
+    layout: Layout,
+}
+
+impl PartitionCheck {
+    /// The check of `schema`'s partitions.
+    pub fn new(schema: &TableSchema) -> PartitionCheck {
+        let laid = |columns: &[Column]| -> Vec<LaidColumn> {
+            header_order(columns)
+                .into_iter()
+                .map(|c| LaidColumn {
+                    name: c.name.clone(),
+                    type_string: c.type_string.clone(),
+                    multi_cell: is_multi_cell(&c.type_string),
+                    fixed: fixed_value_length(&c.type_string),
+                })
+                .collect()
+        };
+        PartitionCheck {
+            schema: schema.clone(),
+            layout: Layout {
+                clustering: schema.clustering_types(),
+                statics: laid(&schema.static_columns),
+                regulars: laid(&schema.regular_columns),
+            },
+        }
+    }
+
+    /// As [`TableSchema::validate_partition`].
+    ///
+    /// # Errors
+    /// As [`TableSchema::validate_partition`].
+    pub fn validate(&self, partition: &Partition) -> Result<()> {
         if partition.key.is_empty() {
             return Err(Error::invalid("partition key is empty"));
         }
         check_limit(partition.key.len(), MAX_KEY_LENGTH, || {
             "partition key".to_string()
         })?;
-        self.decode_partition_key(&partition.key)?;
-
-        let layout = Layout {
-            clustering: self.clustering_types(),
-            statics: header_order(&self.static_columns),
-            regulars: header_order(&self.regular_columns),
-        };
+        self.schema.check_partition_key(&partition.key)?;
+        let layout = &self.layout;
         match (&partition.static_row, layout.statics.is_empty()) {
             (Some(_), true) => {
                 return Err(Error::invalid(
@@ -525,7 +579,17 @@ fn check_limit(len: usize, limit: usize, what: impl FnOnce() -> String) -> Resul
 /// `int` is a legal value), and the format marks them with a flag rather
 /// than writing the type's length.
 fn check_fixed_length(type_string: &str, len: usize, what: impl FnOnce() -> String) -> Result<()> {
-    match fixed_value_length(type_string) {
+    check_fixed(fixed_value_length(type_string), type_string, len, what)
+}
+
+/// [`check_fixed_length`] with the type's fixed length worked out.
+fn check_fixed(
+    fixed: Option<usize>,
+    type_string: &str,
+    len: usize,
+    what: impl FnOnce() -> String,
+) -> Result<()> {
+    match fixed {
         Some(fixed) if len != fixed && len != 0 => Err(Error::invalid(format!(
             "{} has {len} bytes, but its type {} takes {fixed} (or none)",
             what(),
@@ -595,13 +659,24 @@ impl fmt::Display for At<'_> {
 
 /// The schema as one partition check needs it: clustering types and the
 /// value columns in header order.
-struct Layout<'a> {
+#[derive(Debug, Clone)]
+struct Layout {
     clustering: Vec<String>,
-    statics: Vec<&'a Column>,
-    regulars: Vec<&'a Column>,
+    statics: Vec<LaidColumn>,
+    regulars: Vec<LaidColumn>,
 }
 
-impl Layout<'_> {
+/// A value column as a check needs it.
+#[derive(Debug, Clone)]
+struct LaidColumn {
+    name: String,
+    type_string: String,
+    multi_cell: bool,
+    /// The fixed value length of its type, if any.
+    fixed: Option<usize>,
+}
+
+impl Layout {
     /// A row's clustering: one value per clustering column.
     fn check_clustering(&self, values: &[ClusteringValue], at: At<'_>) -> Result<()> {
         if values.len() != self.clustering.len() {
@@ -677,7 +752,7 @@ impl Layout<'_> {
     }
 
     /// A row's liveness and columns against the static or regular list.
-    fn check_row(&self, row: &Row, columns: &[&Column], at: At<'_>) -> Result<()> {
+    fn check_row(&self, row: &Row, columns: &[LaidColumn], at: At<'_>) -> Result<()> {
         if let Some(LivenessInfo {
             expiry: Some((ttl, _)),
             ..
@@ -706,7 +781,7 @@ impl Layout<'_> {
             }
             previous = Some(index);
             let at = at.column(&column.name);
-            let multi_cell = is_multi_cell(&column.type_string);
+            let multi_cell = column.multi_cell;
             match data {
                 ColumnData::Simple { cell, .. } => {
                     if multi_cell {
@@ -720,7 +795,7 @@ impl Layout<'_> {
                             "{at}: a cell path in a simple column"
                         )));
                     }
-                    check_cell(cell, &column.type_string, at)?;
+                    check_cell(cell, column.fixed, &column.type_string, at)?;
                 }
                 ColumnData::Complex { cells, .. } => {
                     if !multi_cell {
@@ -770,7 +845,7 @@ fn check_complex_cells(cells: &[Cell], type_string: &str, at: At<'_>) -> Result<
             }
         }
         previous = Some(path);
-        check_cell(cell, value_type, at)?;
+        check_cell(cell, fixed_value_length(value_type), value_type, at)?;
     }
     Ok(())
 }
@@ -787,7 +862,7 @@ fn path_type(type_string: &str) -> Option<String> {
 }
 
 /// One cell's value and TTL.
-fn check_cell(cell: &Cell, value_type: &str, at: At<'_>) -> Result<()> {
+fn check_cell(cell: &Cell, fixed: Option<usize>, value_type: &str, at: At<'_>) -> Result<()> {
     match cell.kind {
         CellKind::Tombstone { .. } if !cell.value.is_empty() => {
             // Cassandra: "A tombstone should not have a value".
@@ -802,7 +877,9 @@ fn check_cell(cell: &Cell, value_type: &str, at: At<'_>) -> Result<()> {
     check_limit(cell.value.len(), MAX_CELL_VALUE_LENGTH, || {
         format!("{at}: value")
     })?;
-    check_fixed_length(value_type, cell.value.len(), || format!("{at}: value"))
+    check_fixed(fixed, value_type, cell.value.len(), || {
+        format!("{at}: value")
+    })
 }
 
 /// A TTL Cassandra can hold: positive (0 means "no TTL", so an expiring

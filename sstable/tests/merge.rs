@@ -9,7 +9,7 @@
 
 use ilion_sstable::clustering::{compare_prefixes, ClusteringBound, PrefixKind};
 use ilion_sstable::data_writer::DataWriter;
-use ilion_sstable::merge::{merge, merge_into};
+use ilion_sstable::merge::{merge, merge_into, normalize};
 use ilion_sstable::reconcile::{
     compare_versions, CellKind, CellVersion, DeletionTime, LivenessInfo,
 };
@@ -351,6 +351,13 @@ fn check(seed: u64) {
         merge_into(&types, &mut folded, version).unwrap();
     }
     assert_eq!(folded, merged, "seed {seed}: merge_into");
+    for version in &versions {
+        assert_eq!(
+            normalize(&types, version.clone()).unwrap(),
+            merge(&types, vec![version.clone()]).unwrap(),
+            "seed {seed}: normalize"
+        );
+    }
     let header = schema().serialization_header(0, 0, 0);
     DataWriter::new(&header, Version::OA)
         .check(&merged)
