@@ -26,6 +26,7 @@ use ilion_sstable::statistics::{ClusteringRange, CommitLogPosition, Serializatio
 use ilion_sstable::version::Version;
 use ilion_vfs::FileSystem;
 use parking_lot::{Mutex, RwLock};
+use std::cell::Cell;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -93,7 +94,7 @@ const MAX_PENDING_FLUSHES: usize = 2;
 thread_local! {
     /// The commitlog payload buffer of a writing thread, reused so that a
     /// write's encoding does not allocate.
-    static PAYLOAD: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    static PAYLOAD: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 /// Largest payload buffer a thread keeps between writes.
@@ -252,20 +253,21 @@ impl Table {
             self.stalls.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        PAYLOAD.with_borrow_mut(|payload| -> Result<()> {
-            payload.clear();
-            self.log_writer.write_partition(&update, payload);
-            let shared = self.switch.read();
-            let position = log.append(&[self.log_id], payload)?;
+        // The thread's buffer, taken out while in use (a write re-entered
+        // from this thread, by a logger say, finds it empty and allocates).
+        let mut payload = PAYLOAD.try_with(Cell::take).unwrap_or_default();
+        payload.clear();
+        self.log_writer.write_partition(&update, &mut payload);
+        {
+            let _shared = self.switch.read();
+            let position = log.append(&[self.log_id], &payload)?;
             self.memtable.read().apply(update)?;
             self.note_position(position);
-            drop(shared);
-            if payload.capacity() > MAX_KEPT_PAYLOAD {
-                // A huge update: do not keep its buffer for the thread's life.
-                *payload = Vec::new();
-            }
-            Ok(())
-        })?;
+        }
+        // A huge update's buffer is not kept for the thread's life.
+        if payload.capacity() <= MAX_KEPT_PAYLOAD {
+            let _ = PAYLOAD.try_with(|kept| kept.set(payload));
+        }
         self.recorder.write(started.elapsed().as_micros() as u64);
         Ok(())
     }
