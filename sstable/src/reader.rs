@@ -18,8 +18,18 @@ use crate::statistics::Statistics;
 use crate::summary::Summary;
 use crate::version::Version;
 use ilion_vfs::{FileBytes, FileSystem};
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+thread_local! {
+    /// A reading thread's decompression buffer, reused from chunk to chunk.
+    static CHUNK_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Largest decompression buffer a thread keeps (chunks are at most 64 KiB
+/// in practice; a damaged or exotic length is not kept).
+const MAX_KEPT_BUFFER: usize = 1 << 20;
 
 /// One SSTable, opened from its `*-Data.db` path.
 #[derive(Debug)]
@@ -332,9 +342,16 @@ impl SstableReader {
                 return Ok(chunk);
             }
         }
-        let mut bytes = Vec::with_capacity(self.compression.chunk_length() as usize);
-        chunks.read_chunk(index as usize, &mut bytes)?;
-        let chunk: Arc<[u8]> = bytes.into();
+        // Decompressed into this thread's buffer, then copied once into
+        // the shared chunk (a `Vec` turned into an `Arc<[u8]>` would be
+        // allocated and copied anyway).
+        let mut buffer = CHUNK_BUFFER.try_with(Cell::take).unwrap_or_default();
+        buffer.clear();
+        chunks.read_chunk(index as usize, &mut buffer)?;
+        let chunk: Arc<[u8]> = Arc::from(buffer.as_slice());
+        if buffer.capacity() <= MAX_KEPT_BUFFER {
+            let _ = CHUNK_BUFFER.try_with(|kept| kept.set(buffer));
+        }
         if let Some(cache) = &self.caches.chunks {
             cache.insert(self.table_id, index, chunk.clone());
         }
