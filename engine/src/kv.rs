@@ -14,14 +14,7 @@ use ilion_sstable::schema::TableSchema;
 fn live_value(partition: Partition, now: i64) -> Option<Vec<u8>> {
     partition.unfiltereds.into_iter().find_map(|u| match u {
         Unfiltered::Row(row) => row.columns.into_iter().find_map(|c| match c {
-            ColumnData::Simple { cell, .. } => match cell.kind {
-                CellKind::Live => Some(cell.value),
-                CellKind::Expiring {
-                    local_expiration_time,
-                    ..
-                } if local_expiration_time > now => Some(cell.value),
-                _ => None,
-            },
+            ColumnData::Simple { cell, .. } => cell.is_live(now).then_some(cell.value),
             ColumnData::Complex { .. } => None,
         }),
         Unfiltered::Marker(_) => None,

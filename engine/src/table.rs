@@ -563,20 +563,18 @@ impl Table {
                     tombstones += usize::from(row.deletion.is_some());
                     for c in &row.columns {
                         if let ColumnData::Simple { cell, .. } = c {
-                            tombstones += usize::from(match cell.kind {
-                                ilion_sstable::reconcile::CellKind::Tombstone { .. } => true,
-                                ilion_sstable::reconcile::CellKind::Expiring {
-                                    local_expiration_time,
-                                    ..
-                                } => local_expiration_time <= now,
-                                ilion_sstable::reconcile::CellKind::Live => false,
-                            });
+                            tombstones += usize::from(!cell.is_live(now));
                         }
                     }
                 }
             }
         }
         let options = &self.definition.options;
+        if tombstones <= options.tombstone_warn_threshold
+            && tombstones <= options.tombstone_failure_threshold
+        {
+            return Ok(());
+        }
         let name = format!("{}.{}", self.definition.keyspace, self.definition.name);
         if tombstones > options.tombstone_failure_threshold {
             return Err(crate::error::Error::TombstoneOverwhelming {

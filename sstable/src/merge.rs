@@ -427,11 +427,6 @@ fn merge_rows_into(types: &[String], base: &mut Partition, update: Partition) ->
     if !statics.is_empty() {
         base.static_row = merge_rows(statics, DeletionTime::LIVE)?;
     }
-    if base.unfiltereds.is_empty() && rows_in_merged_form(types, &update.unfiltereds) {
-        // A new partition (the usual write): its rows go in as they are.
-        base.unfiltereds = update.unfiltereds;
-        return Ok(());
-    }
     for unfiltered in update.unfiltereds {
         let Unfiltered::Row(row) = unfiltered else {
             continue;
