@@ -44,6 +44,44 @@ pub enum SyncArg {
     Group,
 }
 
+/// Ilion's compaction strategy on the command line (peers keep their
+/// default, leveled).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompactionArg {
+    /// Size-tiered (Cassandra's default).
+    Stcs,
+    /// Leveled.
+    Lcs,
+    /// Time-window.
+    Twcs,
+    /// Unified (Cassandra 5.0).
+    Ucs,
+}
+
+impl CompactionArg {
+    fn strategy(self) -> ilion::compaction::Strategy {
+        use ilion::compaction::Strategy;
+        match self {
+            CompactionArg::Stcs => Strategy::SizeTiered(Default::default()),
+            CompactionArg::Lcs => Strategy::Leveled(Default::default()),
+            CompactionArg::Twcs => Strategy::TimeWindow(Default::default()),
+            CompactionArg::Ucs => Strategy::Unified(Default::default()),
+        }
+    }
+}
+
+/// What an engine tells of its files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiskFigures {
+    /// Bytes of its table files (SSTables) on disk now.
+    pub table_bytes: u64,
+    /// Bytes its flushes and compactions have written so far (write-ahead
+    /// log excluded), when the engine counts them.
+    pub written_bytes: Option<u64>,
+    /// Compactions running now, when the engine tells.
+    pub compactions_running: Option<u64>,
+}
+
 /// Cache and memtable budget given to every engine.
 pub const CACHE_BYTES: u64 = 64 << 20;
 /// Memtable size given to every engine.
@@ -64,12 +102,22 @@ pub trait Store: Sync {
     fn finish(&self) -> Result<()>;
     /// The settings, printed with the results.
     fn settings(&self) -> String;
+    /// Sizes and bytes written.
+    fn disk(&self) -> Result<DiskFigures>;
+    /// Flushes, then compacts everything into as few files as the engine
+    /// makes (a major compaction), and returns when done.
+    fn compact_all(&self) -> Result<()>;
 }
 
-/// Opens `engine` in `dir` with `sync`.
-pub fn open(engine: EngineArg, dir: &Path, sync: SyncArg) -> Result<Box<dyn Store>> {
+/// Opens `engine` in `dir` with `sync` (and, for Ilion, `compaction`).
+pub fn open(
+    engine: EngineArg,
+    dir: &Path,
+    sync: SyncArg,
+    compaction: CompactionArg,
+) -> Result<Box<dyn Store>> {
     match engine {
-        EngineArg::Ilion => Ok(Box::new(IlionStore::open(dir, sync)?)),
+        EngineArg::Ilion => Ok(Box::new(IlionStore::open(dir, sync, compaction)?)),
         #[cfg(feature = "peers")]
         EngineArg::Rocksdb => Ok(Box::new(peers::RocksStore::open(dir, sync)?)),
         #[cfg(feature = "peers")]
@@ -87,10 +135,11 @@ const TABLE: &str = "stress";
 struct IlionStore {
     db: ilion::Db,
     sync: SyncArg,
+    compaction: CompactionArg,
 }
 
 impl IlionStore {
-    fn open(dir: &Path, sync: SyncArg) -> Result<IlionStore> {
+    fn open(dir: &Path, sync: SyncArg, compaction: CompactionArg) -> Result<IlionStore> {
         let sync_mode = match sync {
             SyncArg::Periodic => SyncMode::Periodic {
                 period: Duration::from_secs(10),
@@ -109,11 +158,30 @@ impl IlionStore {
             ..ilion::Options::default()
         };
         let db = ilion::Db::open(dir, options).map_err(|e| e.to_string())?;
+        let compaction_options = ilion::compaction::CompactionOptions {
+            strategy: compaction.strategy(),
+            ..Default::default()
+        };
         if db.table(TABLE).is_err() {
-            db.create_key_value_table(TABLE)
+            let options = ilion::TableOptions {
+                compaction: compaction_options,
+                ..Default::default()
+            };
+            db.create_table(
+                TABLE,
+                ilion::sstable::schema::TableSchema::key_value(),
+                options,
+            )
+            .map_err(|e| e.to_string())?;
+        } else {
+            db.set_compaction(TABLE, compaction_options)
                 .map_err(|e| e.to_string())?;
         }
-        Ok(IlionStore { db, sync })
+        Ok(IlionStore {
+            db,
+            sync,
+            compaction,
+        })
     }
 }
 
@@ -142,17 +210,31 @@ impl Store for IlionStore {
 
     fn settings(&self) -> String {
         format!(
-            "commitlog {:?} sync, LZ4 4 KiB chunks, {} MiB chunk cache, {} MiB memtable, bloom 0.01, scan in token order",
+            "commitlog {:?} sync, LZ4 4 KiB chunks, {} MiB chunk cache, {} MiB memtable, bloom 0.01, {:?} compaction (Cassandra's defaults, 64 MiB/s, 2 threads), scan in token order",
             self.sync,
             CACHE_BYTES >> 20,
-            MEMTABLE_BYTES >> 20
+            MEMTABLE_BYTES >> 20,
+            self.compaction
         )
+    }
+
+    fn disk(&self) -> Result<DiskFigures> {
+        let stats = self.db.table_stats(TABLE).map_err(|e| e.to_string())?;
+        Ok(DiskFigures {
+            table_bytes: stats.disk_bytes,
+            written_bytes: Some(stats.bytes_flushed + stats.bytes_compacted_written),
+            compactions_running: Some(self.db.compactions().len() as u64),
+        })
+    }
+
+    fn compact_all(&self) -> Result<()> {
+        self.db.compact(TABLE).map_err(|e| e.to_string())
     }
 }
 
 #[cfg(feature = "peers")]
 mod peers {
-    use super::{Result, Store, SyncArg, CACHE_BYTES, MEMTABLE_BYTES};
+    use super::{DiskFigures, Result, Store, SyncArg, CACHE_BYTES, MEMTABLE_BYTES};
     use std::path::Path;
 
     fn text(e: impl std::fmt::Display) -> String {
@@ -163,6 +245,7 @@ mod peers {
     /// write buffers, 10-bit bloom filters, WAL on.
     pub struct RocksStore {
         db: rocksdb::DB,
+        options: rocksdb::Options,
         write: rocksdb::WriteOptions,
         sync: SyncArg,
     }
@@ -171,6 +254,7 @@ mod peers {
         pub fn open(dir: &Path, sync: SyncArg) -> Result<RocksStore> {
             let mut options = rocksdb::Options::default();
             options.create_if_missing(true);
+            options.enable_statistics();
             options.set_compression_type(rocksdb::DBCompressionType::Lz4);
             options.set_write_buffer_size(MEMTABLE_BYTES as usize);
             options.increase_parallelism(2);
@@ -182,7 +266,12 @@ mod peers {
             let db = rocksdb::DB::open(&options, dir).map_err(text)?;
             let mut write = rocksdb::WriteOptions::default();
             write.set_sync(sync != SyncArg::Periodic);
-            Ok(RocksStore { db, write, sync })
+            Ok(RocksStore {
+                db,
+                options,
+                write,
+                sync,
+            })
         }
     }
 
@@ -221,11 +310,32 @@ mod peers {
 
         fn settings(&self) -> String {
             format!(
-                "WAL sync per write: {}, LZ4, {} MiB LRU block cache, {} MiB write buffer, bloom 10 bits/key",
+                "WAL sync per write: {}, LZ4, {} MiB LRU block cache, {} MiB write buffer, bloom 10 bits/key, leveled compaction (defaults)",
                 self.sync != SyncArg::Periodic,
                 CACHE_BYTES >> 20,
                 MEMTABLE_BYTES >> 20
             )
+        }
+
+        fn disk(&self) -> Result<DiskFigures> {
+            use rocksdb::statistics::Ticker;
+            let property = |name| -> Result<u64> {
+                Ok(self.db.property_int_value(name).map_err(text)?.unwrap_or(0))
+            };
+            Ok(DiskFigures {
+                table_bytes: property(rocksdb::properties::TOTAL_SST_FILES_SIZE)?,
+                written_bytes: Some(
+                    self.options.get_ticker_count(Ticker::FlushWriteBytes)
+                        + self.options.get_ticker_count(Ticker::CompactWriteBytes),
+                ),
+                compactions_running: Some(property(rocksdb::properties::NUM_RUNNING_COMPACTIONS)?),
+            })
+        }
+
+        fn compact_all(&self) -> Result<()> {
+            self.db.flush().map_err(text)?;
+            self.db.compact_range(None::<&[u8]>, None::<&[u8]>);
+            Ok(())
         }
     }
 
@@ -288,11 +398,26 @@ mod peers {
 
         fn settings(&self) -> String {
             format!(
-                "journal fsync per write: {}, LZ4, {} MiB cache, {} MiB memtable, bloom filters",
+                "journal fsync per write: {}, LZ4, {} MiB cache, {} MiB memtable, bloom filters, leveled compaction (defaults)",
                 self.sync != SyncArg::Periodic,
                 CACHE_BYTES >> 20,
                 MEMTABLE_BYTES >> 20
             )
+        }
+
+        fn disk(&self) -> Result<DiskFigures> {
+            // fjall does not count the bytes its flushes and compactions
+            // write.
+            Ok(DiskFigures {
+                table_bytes: self.keyspace.disk_space(),
+                written_bytes: None,
+                compactions_running: None,
+            })
+        }
+
+        fn compact_all(&self) -> Result<()> {
+            self.keyspace.rotate_memtable_and_wait().map_err(text)?;
+            self.keyspace.major_compact().map_err(text)
         }
     }
 }

@@ -2,7 +2,7 @@
 //! latency percentiles per workload, on Ilion or (with the `peers`
 //! feature) on RocksDB and fjall for comparison.
 
-use crate::store::{self, EngineArg, Store, SyncArg};
+use crate::store::{self, CompactionArg, DiskFigures, EngineArg, Store, SyncArg};
 use clap::{Args, ValueEnum};
 use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
@@ -50,6 +50,10 @@ pub struct StressArgs {
     /// absent. With `--compare`, each engine gets a folder inside it.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Ilion's compaction strategy, with Cassandra's default options
+    /// (RocksDB and fjall keep their default, leveled).
+    #[arg(long, value_enum, default_value_t = CompactionArg::Stcs)]
+    compaction: CompactionArg,
 }
 
 /// A workload, with db_bench's meaning.
@@ -65,6 +69,47 @@ pub enum Workload {
     Readrandom,
     /// The whole table in its order (token order), by pages.
     Readseq,
+    /// Waits until no compaction runs (so that the next workload measures
+    /// a quiet engine).
+    Waitcompactions,
+    /// A major compaction; reports the space amplification of the state
+    /// before it (table bytes before ÷ after).
+    Compact,
+}
+
+/// Values as db_bench makes them: slices of a buffer built from pieces
+/// that compress to half their size (`--compression_ratio 0.5`), so that
+/// LZ4 and the amplification figures see realistic data.
+fn value_source(seed: u64) -> Vec<u8> {
+    const PIECE: usize = 100;
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
+    let mut buffer = Vec::with_capacity(1 << 20);
+    while buffer.len() < 1 << 20 {
+        let raw: Vec<u8> = (0..PIECE / 2)
+            .map(|_| rng.random_range(b' '..=b'~'))
+            .collect();
+        for i in 0..PIECE {
+            buffer.push(raw[i % raw.len()]);
+        }
+    }
+    buffer
+}
+
+/// The `i`-th value of `size` bytes from `source`.
+fn value_at(source: &[u8], i: u64, size: usize) -> &[u8] {
+    let span = source.len().saturating_sub(size).max(1);
+    let start = (i.wrapping_mul(size as u64 + 7) % span as u64) as usize;
+    &source[start..(start + size).min(source.len())]
+}
+
+/// Bytes this process has caused to be written to storage so far
+/// (Linux `/proc/self/io`, counted when pages are dirtied): every file
+/// the engine writes, its write-ahead log included.
+fn process_write_bytes() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("write_bytes:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// db_bench's keys: the number in decimal, zero-padded to the key size.
@@ -98,6 +143,26 @@ struct Figures {
     rate: f64,
     /// p50, p90, p99, p99.9 and max, in µs.
     latency: [f64; 5],
+    /// Flush and compaction bytes written since the engine opened ÷ user
+    /// bytes written (keys and values), when the engine counts them.
+    write_amplification: Option<f64>,
+    /// Every byte the process wrote to storage (logs included) ÷ user
+    /// bytes written.
+    io_write_amplification: Option<f64>,
+    /// Table bytes before ÷ after a major compaction (`compact` only).
+    space_amplification: Option<f64>,
+    /// Table files on disk at the end of the workload.
+    table_bytes: u64,
+    /// Fraction of the workload's time during which a compaction ran.
+    compaction_busy: Option<f64>,
+}
+
+/// What an engine has been given since it opened, for amplification.
+#[derive(Default)]
+struct Written {
+    user_bytes: u64,
+    io_at_open: Option<u64>,
+    engine_at_open: Option<u64>,
 }
 
 /// Runs the workloads chosen by `args` on each engine asked for and prints
@@ -127,7 +192,13 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
             root.clone()
         };
         std::fs::create_dir_all(&dir)?;
-        let db = store::open(engine, &dir, args.sync)?;
+        let db = store::open(engine, &dir, args.sync, args.compaction)?;
+        let at_open = db.disk()?;
+        let mut written = Written {
+            user_bytes: 0,
+            io_at_open: process_write_bytes(),
+            engine_at_open: at_open.written_bytes,
+        };
         if !args.json {
             println!("{}: {}", engine.name(), db.settings());
             println!(
@@ -143,9 +214,61 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                 "max µs",
                 "found"
             );
+            println!(
+                "{:>20} write amp (flush+compaction / user bytes), io amp (all process writes incl. logs / user bytes), space amp (compact only), table MB, compaction busy %",
+                ""
+            );
         }
         for workload in &args.workload {
-            let o = run_one(db.as_ref(), args, *workload)?;
+            let (o, busy, space_amplification) = match workload {
+                Workload::Compact => {
+                    let before = db.disk()?.table_bytes;
+                    let started = Instant::now();
+                    db.compact_all()?;
+                    let after = db.disk()?.table_bytes;
+                    let o = Outcome {
+                        ops: 0,
+                        found: 0,
+                        elapsed: started.elapsed(),
+                        latency: histogram()?,
+                    };
+                    (o, None, Some(before as f64 / after.max(1) as f64))
+                }
+                Workload::Waitcompactions => {
+                    let started = Instant::now();
+                    wait_for_compactions(db.as_ref())?;
+                    let o = Outcome {
+                        ops: 0,
+                        found: 0,
+                        elapsed: started.elapsed(),
+                        latency: histogram()?,
+                    };
+                    (o, None, None)
+                }
+                _ => {
+                    let (o, busy) = with_compaction_sampler(db.as_ref(), || {
+                        run_one(db.as_ref(), args, *workload)
+                    })?;
+                    (o, busy, None)
+                }
+            };
+            if matches!(
+                workload,
+                Workload::Fillseq | Workload::Fillrandom | Workload::Overwrite
+            ) {
+                written.user_bytes += o.ops * (args.key_size + args.value_size) as u64;
+            }
+            let disk = db.disk()?;
+            let per_user_byte = |bytes: u64| {
+                (written.user_bytes > 0).then(|| bytes as f64 / written.user_bytes as f64)
+            };
+            let write_amplification = disk
+                .written_bytes
+                .zip(written.engine_at_open)
+                .and_then(|(now, then)| per_user_byte(now.saturating_sub(then)));
+            let io_write_amplification = process_write_bytes()
+                .zip(written.io_at_open)
+                .and_then(|(now, then)| per_user_byte(now.saturating_sub(then)));
             let us = |q: f64| o.latency.value_at_quantile(q) as f64 / 1000.0;
             let f = Figures {
                 engine: engine.name(),
@@ -160,6 +283,11 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                     us(0.999),
                     o.latency.max() as f64 / 1000.0,
                 ],
+                write_amplification,
+                io_write_amplification,
+                space_amplification,
+                table_bytes: disk.table_bytes,
+                compaction_busy: busy,
             };
             print_figures(&f, args.json);
             all.push(f);
@@ -173,20 +301,89 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// A JSON number, or null.
+fn json_number(v: Option<f64>) -> String {
+    v.map_or_else(|| "null".to_string(), |v| format!("{v:.3}"))
+}
+
+/// A figure for the table, or "-".
+fn shown(v: Option<f64>, scale: f64, precision: usize) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{:.precision$}", v * scale))
+}
+
 fn print_figures(f: &Figures, json: bool) {
     let [p50, p90, p99, p999, max] = f.latency;
     let (engine, name, rate) = (f.engine, &f.workload, f.rate);
     if json {
         println!(
-            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{}}}",
-            f.ops, f.found
+            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{},\"write_amplification\":{},\"io_write_amplification\":{},\"space_amplification\":{},\"table_bytes\":{},\"compaction_busy\":{}}}",
+            f.ops,
+            f.found,
+            json_number(f.write_amplification),
+            json_number(f.io_write_amplification),
+            json_number(f.space_amplification),
+            f.table_bytes,
+            json_number(f.compaction_busy),
         );
     } else {
         println!(
             "{engine:<8} {name:<11} {:>9} {rate:>10.0} {p50:>8.1} {p90:>8.1} {p99:>8.1} {p999:>9.1} {max:>9.1} {:>9}",
             f.ops, f.found
         );
+        println!(
+            "{:>20} write amp {}  io amp {}  space amp {}  table {:.1} MB  compaction busy {}%",
+            "",
+            shown(f.write_amplification, 1.0, 2),
+            shown(f.io_write_amplification, 1.0, 2),
+            shown(f.space_amplification, 1.0, 2),
+            f.table_bytes as f64 / 1e6,
+            shown(f.compaction_busy, 100.0, 0),
+        );
     }
+}
+
+/// Waits until the engine runs no compaction for a moment (engines that
+/// do not tell: returns at once).
+fn wait_for_compactions(db: &dyn Store) -> Result<(), Box<dyn Error>> {
+    let mut quiet_since = Instant::now();
+    loop {
+        match db.disk()?.compactions_running {
+            None => return Ok(()),
+            Some(0) if quiet_since.elapsed() >= Duration::from_millis(1500) => return Ok(()),
+            Some(0) => {}
+            Some(_) => quiet_since = Instant::now(),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs `work` while a thread samples every 10 ms whether a compaction
+/// runs; returns its result and the busy fraction (when the engine tells).
+fn with_compaction_sampler<T>(
+    db: &dyn Store,
+    work: impl FnOnce() -> Result<T, Box<dyn Error>>,
+) -> Result<(T, Option<f64>), Box<dyn Error>> {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (result, busy) = std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let (mut samples, mut busy, mut known) = (0u64, 0u64, true);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                match db.disk().map(|d: DiskFigures| d.compactions_running) {
+                    Ok(Some(n)) => {
+                        samples += 1;
+                        busy += u64::from(n > 0);
+                    }
+                    _ => known = false,
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            (known && samples > 0).then(|| busy as f64 / samples as f64)
+        });
+        let result = work();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        (result, sampler.join().ok().flatten())
+    });
+    Ok((result?, busy))
 }
 
 /// Ilion's throughput and p99 over each peer's, per workload (above 1:
@@ -216,12 +413,12 @@ fn run_one(
 ) -> Result<Outcome, Box<dyn Error>> {
     let threads = args.threads.max(1) as u64;
     let per_thread = args.num / threads;
-    let value = vec![b'x'; args.value_size];
+    let values = value_source(args.seed);
     let start = Instant::now();
     let results: Vec<ThreadResult> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let value = &value;
+                let values = &values;
                 s.spawn(move || -> ThreadResult {
                     let mut latency = histogram().map_err(|e| e.to_string())?;
                     let mut rng = StdRng::seed_from_u64(args.seed ^ (t << 32) ^ workload as u64);
@@ -257,7 +454,9 @@ fn run_one(
                                     found += 1;
                                 }
                             }
-                            _ => db.put(&k, value)?,
+                            _ => {
+                                db.put(&k, value_at(values, t * per_thread + i, args.value_size))?
+                            }
                         }
                         latency.saturating_record(began.elapsed().as_nanos() as u64);
                         ops += 1;

@@ -9,12 +9,16 @@
 //! <path>/commitlog/                        the commitlog (or Options::commitlog_dir)
 //! ```
 
+use crate::compaction::compactor::{Compactor, Shared, Tables, Wake};
+use crate::compaction::throttle::Throttle;
+use crate::compaction::{CompactionOptions, CompactionProgress};
 use crate::error::{io_error, Error, Result};
 use crate::flusher::Flusher;
 use crate::lock::DirectoryLock;
 use crate::names::{check_name, TableName};
 use crate::options::{Options, TableOptions};
 use crate::system::{self, new_uuid, TableDefinition};
+use crate::table::StallLimits;
 use crate::table::Table;
 use ilion_commitlog::CommitLog;
 use ilion_sstable::chunk_cache::{ChunkCache, KeyCache};
@@ -24,7 +28,7 @@ use ilion_vfs::FileSystem;
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Seconds since the Unix epoch.
@@ -64,19 +68,23 @@ pub struct Db {
 
 #[derive(Debug)]
 struct Inner {
-    // Dropped first: queued flushes finish while the rest is still here.
+    // Dropped first: running compactions are cancelled (their outputs
+    // removed) before anything else goes.
+    compactor: Compactor,
+    // Then queued flushes finish while the rest is still here.
     flusher: Flusher,
     fs: Arc<dyn FileSystem>,
     system_dir: PathBuf,
     data_dir: PathBuf,
     commitlog_dir: PathBuf,
     host_id: [u8; 16],
-    tables: RwLock<BTreeMap<(String, String), Arc<Table>>>,
+    tables: Tables,
     log: Arc<CommitLog>,
     caches: ReaderCaches,
     last_timestamp: AtomicI64,
     writes: AtomicU64,
     commitlog_cap: u64,
+    stall_limits: StallLimits,
     _lock: DirectoryLock,
 }
 
@@ -144,13 +152,25 @@ impl Db {
         };
         let mut tables = BTreeMap::new();
         let mut flushed = HashMap::new();
+        let wake = Arc::new(Wake::default());
+        let stall_limits = StallLimits {
+            slowdown: options.stall_slowdown_sstables,
+            stop: options.stall_stop_sstables,
+        };
         for definition in system::read_tables(fs.as_ref(), &system_dir)? {
             let directory = directory_of(&data_dir, &definition);
             fs.create_dir_all(&directory)
                 .map_err(io_error("create", &directory))?;
             let key = (definition.keyspace.clone(), definition.name.clone());
-            let (table, position) =
-                Table::open(&fs, definition, directory, host_id, caches.clone())?;
+            let (table, position) = Table::open(
+                &fs,
+                definition,
+                directory,
+                host_id,
+                caches.clone(),
+                wake.clone(),
+                stall_limits,
+            )?;
             if let Some(position) = position {
                 flushed.insert(table.log_id(), position);
             }
@@ -183,15 +203,29 @@ impl Db {
         }
         let flusher = Flusher::start(fs.clone(), log.clone(), host_id)
             .map_err(io_error("start the flush thread", path))?;
+        let tables: Tables = Arc::new(RwLock::new(tables));
+        let shared = Arc::new(Shared {
+            fs: fs.clone(),
+            host_id,
+            throttle: Throttle::new(options.compaction_throughput_bytes_per_second),
+            stop: AtomicBool::new(false),
+            board: Default::default(),
+            wake,
+            tables: tables.clone(),
+        });
+        let compactor = Compactor::start(shared, options.compaction_threads)
+            .map_err(io_error("start the compaction threads", path))?;
         Ok(Db {
             inner: Arc::new(Inner {
+                compactor,
+                stall_limits,
                 flusher,
                 fs,
                 system_dir,
                 data_dir,
                 commitlog_dir,
                 host_id,
-                tables: RwLock::new(tables),
+                tables,
                 log,
                 caches,
                 last_timestamp: AtomicI64::new(0),
@@ -298,7 +332,8 @@ impl Db {
         let fs = self.inner.fs.as_ref();
         fs.create_dir_all(&directory)
             .map_err(io_error("create", &directory))?;
-        let mut all: Vec<TableDefinition> = tables.values().map(|t| t.definition.clone()).collect();
+        let mut all: Vec<TableDefinition> =
+            tables.values().map(|t| t.current_definition()).collect();
         all.push(definition.clone());
         system::write_tables(fs, &self.inner.system_dir, &all)?;
         let (table, _) = Table::open(
@@ -307,6 +342,8 @@ impl Db {
             directory.clone(),
             self.inner.host_id,
             self.inner.caches.clone(),
+            self.inner.compactor.shared.wake.clone(),
+            self.inner.stall_limits,
         )?;
         tables.insert(key, Arc::new(table));
         Ok(TableInfo {
@@ -358,7 +395,7 @@ impl Db {
         let table = self.runtime(keyspace, name)?;
         Ok(TableInfo {
             directory: table.directory.clone(),
-            definition: table.definition.clone(),
+            definition: table.current_definition(),
         })
     }
 
@@ -379,7 +416,7 @@ impl Db {
             .values()
             .map(|t| TableInfo {
                 directory: t.directory.clone(),
-                definition: t.definition.clone(),
+                definition: t.current_definition(),
             })
             .collect()
     }
@@ -423,7 +460,7 @@ impl Db {
     pub fn drop_table_in(&self, keyspace: &str, name: &str) -> Result<()> {
         let mut tables = self.inner.tables.write();
         let key = (keyspace.to_string(), name.to_string());
-        let Some(definition) = tables.get(&key).map(|t| t.definition.clone()) else {
+        let Some(dropped) = tables.get(&key).cloned() else {
             return Err(Error::NoSuchTable {
                 keyspace: keyspace.to_string(),
                 table: name.to_string(),
@@ -433,11 +470,18 @@ impl Db {
         let remaining: Vec<TableDefinition> = tables
             .iter()
             .filter(|(k, _)| **k != key)
-            .map(|(_, t)| t.definition.clone())
+            .map(|(_, t)| t.current_definition())
             .collect();
         system::write_tables(fs, &self.inner.system_dir, &remaining)?;
         tables.remove(&key);
-        let directory = self.directory_of(&definition);
+        drop(tables);
+        // Compactions of the table finish (or are waited for) before its
+        // files go.
+        dropped.major_running.store(true, Ordering::Release);
+        while !dropped.compacting.lock().is_empty() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let directory = self.directory_of(&dropped.definition);
         let files = fs.list_dir(&directory).unwrap_or_default();
         for file in files {
             let path = directory.join(file);
@@ -793,6 +837,181 @@ impl Db {
     /// ```
     pub fn table_stats(&self, name: &str) -> Result<crate::stats::TableStats> {
         Ok(self.runtime(DEFAULT_KEYSPACE, name)?.stats())
+    }
+
+    /// A major compaction of the table `name` of the default keyspace
+    /// (`nodetool compact`): flushes it, waits for its running
+    /// compactions, then compacts all its SSTables as its strategy's major
+    /// tasks say (one SSTable for size-tiered; leveled output at the level
+    /// that holds it; one SSTable per time window; unified output sharded
+    /// by density), purging what gc_grace allows. Returns when done.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`]; I/O errors and corruption met while
+    /// compacting (the old SSTables then stay live).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// for i in 0..3u8 {
+    ///     db.put("kv", &[i], b"v")?;
+    ///     db.flush()?;
+    /// }
+    /// db.compact("kv")?;
+    /// let stats = db.table_stats("kv")?;
+    /// assert_eq!(stats.sstable_count, 1);
+    /// assert_eq!(db.get("kv", &[2])?.as_deref(), Some(&b"v"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compact(&self, name: &str) -> Result<()> {
+        self.compact_in(DEFAULT_KEYSPACE, name)
+    }
+
+    /// [`Db::compact`] for a table of any keyspace.
+    ///
+    /// # Errors
+    /// As [`Db::compact`].
+    pub fn compact_in(&self, keyspace: &str, name: &str) -> Result<()> {
+        let table = self.runtime(keyspace, name)?;
+        table.flush(self.fs(), self.log(), self.inner.host_id)?;
+        table.compact_major(&self.inner.compactor.shared.env())
+    }
+
+    /// Changes the compaction strategy or options of the table `name` of
+    /// the default keyspace while it is open (`ALTER TABLE ... WITH
+    /// compaction`); recorded in the catalog. SSTables stay where they
+    /// are; the new strategy takes them from there.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`]; invalid options; I/O errors writing the
+    /// catalog.
+    ///
+    /// ```
+    /// use ilion::compaction::{CompactionOptions, LeveledOptions, Strategy};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// let leveled = CompactionOptions {
+    ///     strategy: Strategy::Leveled(LeveledOptions::default()),
+    ///     ..CompactionOptions::default()
+    /// };
+    /// db.set_compaction("kv", leveled.clone())?;
+    /// assert_eq!(db.table("kv")?.definition.options.compaction, leveled);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_compaction(&self, name: &str, options: CompactionOptions) -> Result<()> {
+        self.set_compaction_in(DEFAULT_KEYSPACE, name, options)
+    }
+
+    /// [`Db::set_compaction`] for a table of any keyspace.
+    ///
+    /// # Errors
+    /// As [`Db::set_compaction`].
+    pub fn set_compaction_in(
+        &self,
+        keyspace: &str,
+        name: &str,
+        options: CompactionOptions,
+    ) -> Result<()> {
+        options.validate()?;
+        let tables = self.inner.tables.write();
+        let table = tables
+            .get(&(keyspace, name) as &dyn TableName)
+            .cloned()
+            .ok_or_else(|| Error::NoSuchTable {
+                keyspace: keyspace.to_string(),
+                table: name.to_string(),
+            })?;
+        let all: Vec<TableDefinition> = tables
+            .values()
+            .map(|t| {
+                let mut d = t.current_definition();
+                if Arc::ptr_eq(t, &table) {
+                    d.options.compaction = options.clone();
+                }
+                d
+            })
+            .collect();
+        system::write_tables(self.inner.fs.as_ref(), &self.inner.system_dir, &all)?;
+        table.set_compaction(options);
+        Ok(())
+    }
+
+    /// What the compaction strategy sees of each live SSTable of the table
+    /// `name` of the default keyspace: generation, size, token range,
+    /// timestamps, level (`sstableutil` and `tablestats` per SSTable).
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// db.put("kv", b"k", b"v")?;
+    /// db.flush()?;
+    /// let sstables = db.sstables("kv")?;
+    /// assert_eq!((sstables.len(), sstables[0].level), (1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sstables(&self, name: &str) -> Result<Vec<crate::compaction::SstableInfo>> {
+        let table = self.runtime(DEFAULT_KEYSPACE, name)?;
+        let ctx = table.compaction_context();
+        let compacting = table.compacting.lock().clone();
+        Ok(table.sstable_infos(&ctx, &compacting))
+    }
+
+    /// Compacts exactly the live SSTables with the given generations of
+    /// the table `name` of the default keyspace, into one output at level
+    /// `output_level` (`nodetool compact --user-defined`), purging what
+    /// gc_grace allows. Waits while any of them is being compacted.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchTable`]; [`Error::Invalid`] for a generation that is
+    /// not live; I/O errors and corruption (the inputs then stay live).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
+    /// db.create_key_value_table("kv")?;
+    /// for i in 0..3u8 {
+    ///     db.put("kv", &[i], b"v")?;
+    ///     db.flush()?;
+    /// }
+    /// let two: Vec<u64> = db.sstables("kv")?.iter().take(2).map(|s| s.id).collect();
+    /// db.compact_sstables("kv", &two, 0)?;
+    /// assert_eq!(db.sstables("kv")?.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compact_sstables(
+        &self,
+        name: &str,
+        generations: &[u64],
+        output_level: u32,
+    ) -> Result<()> {
+        let table = self.runtime(DEFAULT_KEYSPACE, name)?;
+        table.compact_user_defined(
+            generations,
+            output_level,
+            &self.inner.compactor.shared.env(),
+        )
+    }
+
+    /// The compactions running now, with their progress (`nodetool
+    /// compactionstats`).
+    pub fn compactions(&self) -> Vec<CompactionProgress> {
+        self.inner.compactor.shared.board.snapshot()
+    }
+
+    /// Changes the compaction throughput limit, bytes per second over all
+    /// compactions (0 = unlimited; `nodetool setcompactionthroughput`).
+    pub fn set_compaction_throughput(&self, bytes_per_second: u64) {
+        self.inner
+            .compactor
+            .shared
+            .throttle
+            .set_rate(bytes_per_second);
     }
 }
 

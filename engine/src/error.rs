@@ -101,6 +101,10 @@ pub enum Error {
         threshold: usize,
     },
 
+    /// A background operation stopped because the database is closing.
+    #[error("cancelled: the database is closing")]
+    Cancelled,
+
     /// Invalid options or schema.
     #[error("invalid: {0}")]
     Invalid(String),

@@ -36,6 +36,7 @@
 //! - [`sstable`]: Cassandra's SSTable formats and data model.
 
 mod codec;
+pub mod compaction;
 mod db;
 mod error;
 pub mod flush;

@@ -1,5 +1,6 @@
 //! Options of a database and of each table.
 
+use crate::compaction::CompactionOptions;
 use ilion_commitlog::CommitLogOptions;
 use ilion_sstable::partitioner::Partitioner;
 use ilion_sstable::version::Version;
@@ -44,6 +45,19 @@ pub struct Options {
     /// Cassandra takes up to 8 GiB: an embedded store shares its disk and
     /// replays faster from a shorter log).
     pub commitlog_total_bytes: u64,
+    /// Background compaction threads (2: Cassandra's
+    /// `concurrent_compactors` floor; 0 runs no background compaction).
+    pub compaction_threads: usize,
+    /// Compaction throughput limit in bytes per second over all threads
+    /// (Cassandra's `compaction_throughput`, 64 MiB/s; 0 = unlimited).
+    pub compaction_throughput_bytes_per_second: u64,
+    /// Stall measure (the strategy's count of SSTables a read may merge
+    /// that compaction should reduce; L0 files under leveled) from which
+    /// writers are slowed down (20, RocksDB's L0 slowdown trigger).
+    pub stall_slowdown_sstables: usize,
+    /// Stall measure at which writers wait for running compactions (36,
+    /// RocksDB's L0 stop trigger).
+    pub stall_stop_sstables: usize,
 }
 
 impl Default for Options {
@@ -55,6 +69,10 @@ impl Default for Options {
             chunk_cache_bytes: 64 << 20,
             key_cache_bytes: 16 << 20,
             commitlog_total_bytes: 1 << 30,
+            compaction_threads: 2,
+            compaction_throughput_bytes_per_second: 64 << 20,
+            stall_slowdown_sstables: 20,
+            stall_stop_sstables: 36,
         }
     }
 }
@@ -105,6 +123,8 @@ pub struct TableOptions {
     /// A read meeting more tombstones than this fails (Cassandra's
     /// `tombstone_failure_threshold`, 100,000).
     pub tombstone_failure_threshold: usize,
+    /// Compaction strategy and options (size-tiered by default).
+    pub compaction: CompactionOptions,
 }
 
 impl Default for TableOptions {
@@ -121,6 +141,7 @@ impl Default for TableOptions {
             large_partition_warning_bytes: 100 << 20,
             tombstone_warn_threshold: 1_000,
             tombstone_failure_threshold: 100_000,
+            compaction: CompactionOptions::default(),
         }
     }
 }
@@ -163,6 +184,7 @@ impl TableOptions {
                 self.memtable_bytes
             ));
         }
+        self.compaction.validate()?;
         Ok(())
     }
 }

@@ -76,6 +76,32 @@ pub struct TableStats {
     pub flushes: u64,
     /// Times writers waited for flushes to catch up.
     pub write_stalls: u64,
+    /// The compaction strategy's Cassandra class name.
+    pub compaction_strategy: String,
+    /// Compactions completed (whole-SSTable drops of expired data count).
+    pub compactions: u64,
+    /// Bytes of SSTables written by flushes (all components).
+    pub bytes_flushed: u64,
+    /// Bytes of SSTables compactions read (inputs, on disk).
+    pub bytes_compacted_read: u64,
+    /// Bytes of SSTables compactions wrote (outputs, on disk).
+    pub bytes_compacted_written: u64,
+    /// Fully expired SSTables dropped without being rewritten.
+    pub expired_sstables_dropped: u64,
+    /// Single-SSTable tombstone compactions.
+    pub tombstone_compactions: u64,
+    /// Writes slowed or held because compaction was behind.
+    pub compaction_stalls: u64,
+    /// Compactions that failed (the table was then left alone a while).
+    pub compaction_failures: u64,
+    /// Leveled compactions after which a level ≥ 1 held overlapping
+    /// SSTables (always 0 unless something is wrong).
+    pub level_overlaps: u64,
+    /// SSTables held by running compactions.
+    pub compacting_sstables: usize,
+    /// Live SSTables per level (leveled compaction; all in level 0
+    /// otherwise).
+    pub sstable_levels: Vec<usize>,
 }
 
 /// Histograms a table records into.

@@ -19,7 +19,7 @@ use std::path::Path;
 /// ```
 /// assert!(ilion::FORMAT_VERSION >= 1);
 /// ```
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const NODE_MAGIC: &[u8; 8] = b"ILIONSYS";
 const TABLES_MAGIC: &[u8; 8] = b"ILIONTBL";
@@ -56,7 +56,7 @@ pub(crate) fn open_node(fs: &dyn FileSystem, system: &Path) -> Result<[u8; 16]> 
 
 /// Reads a system file's magic and format version, refusing another kind
 /// of file and a newer format.
-fn check_header(d: &mut Decoder<'_>, magic: &[u8; 8], path: &Path) -> Result<()> {
+fn check_header(d: &mut Decoder<'_>, magic: &[u8; 8], path: &Path) -> Result<u32> {
     if d.take(8, "magic")? != magic {
         return Err(d.corrupt(format!("not an Ilion {} file", path.display())));
     }
@@ -68,7 +68,7 @@ fn check_header(d: &mut Decoder<'_>, magic: &[u8; 8], path: &Path) -> Result<()>
             supported: FORMAT_VERSION,
         });
     }
-    Ok(())
+    Ok(version)
 }
 
 /// A random (version 4) UUID.
@@ -186,6 +186,7 @@ pub(crate) fn write_tables(
         e.u64(o.large_partition_warning_bytes);
         e.u32(u32::try_from(o.tombstone_warn_threshold).unwrap_or(u32::MAX));
         e.u32(u32::try_from(o.tombstone_failure_threshold).unwrap_or(u32::MAX));
+        crate::compaction::catalog::encode(&mut e, &o.compaction);
     }
     write_file(fs, &system.join("tables"), &e.bytes)
 }
@@ -201,7 +202,8 @@ pub(crate) fn read_tables(fs: &dyn FileSystem, system: &Path) -> Result<Vec<Tabl
     };
     let body = checked_body(&bytes, &path)?;
     let mut d = Decoder::new(body, &path);
-    check_header(&mut d, TABLES_MAGIC, &path)?;
+    // Version 1 catalogs predate compaction options: they take defaults.
+    let catalog_version = check_header(&mut d, TABLES_MAGIC, &path)?;
     let count = d.u32("table count")?;
     let mut tables = Vec::new();
     for _ in 0..count {
@@ -250,6 +252,11 @@ pub(crate) fn read_tables(fs: &dyn FileSystem, system: &Path) -> Result<Vec<Tabl
             large_partition_warning_bytes: d.u64("large partition warning")?,
             tombstone_warn_threshold: d.u32("tombstone warn threshold")? as usize,
             tombstone_failure_threshold: d.u32("tombstone failure threshold")? as usize,
+            compaction: if catalog_version >= 2 {
+                crate::compaction::catalog::decode(&mut d)?
+            } else {
+                crate::compaction::CompactionOptions::default()
+            },
         };
         tables.push(TableDefinition {
             keyspace,

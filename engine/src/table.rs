@@ -7,6 +7,9 @@
 //! the position it records is in the memtable it flushes. The flushing
 //! memtable stays readable until its SSTable is open.
 
+use crate::compaction::compactor::Wake;
+use crate::compaction::runner::CompactionCounters;
+use crate::compaction::CompactionOptions;
 use crate::error::Result;
 use crate::flush::{flush, FlushTarget};
 use crate::memtable::{Memtable, Position as SortPosition};
@@ -27,10 +30,12 @@ use ilion_sstable::version::Version;
 use ilion_vfs::FileSystem;
 use parking_lot::{Mutex, RwLock};
 use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The commitlog's id for a table: its UUID.
 pub(crate) fn log_id(id: &[u8; 16]) -> TableId {
@@ -58,7 +63,7 @@ pub(crate) struct Table {
     pub(crate) directory: PathBuf,
     /// The schema's clustering types, worked out once (reads and merges
     /// need them on every call).
-    clustering_types: Vec<String>,
+    pub(crate) clustering_types: Vec<String>,
     /// The schema's partition check, worked out once.
     partition_check: PartitionCheck,
     /// Whether the schema is the built-in key-value one.
@@ -69,13 +74,13 @@ pub(crate) struct Table {
     log_writer: DataWriter,
     /// Shared by writers, exclusive for a memtable switch.
     switch: RwLock<()>,
-    memtable: RwLock<Arc<Memtable>>,
+    pub(crate) memtable: RwLock<Arc<Memtable>>,
     /// Commitlog positions of the active memtable's writes.
     positions: Mutex<Option<(Position, Position)>>,
-    flushing: RwLock<Vec<Arc<Memtable>>>,
+    pub(crate) flushing: RwLock<Vec<Arc<Memtable>>>,
     /// Newest first.
-    sstables: RwLock<Vec<Arc<SstableReader>>>,
-    next_generation: AtomicU64,
+    pub(crate) sstables: RwLock<Vec<Arc<SstableReader>>>,
+    pub(crate) next_generation: AtomicU64,
     flush_lock: Mutex<()>,
     flush_requested: AtomicBool,
     stalls: AtomicU64,
@@ -84,8 +89,41 @@ pub(crate) struct Table {
     flushes: AtomicU64,
     flush_failed: AtomicBool,
     pub(crate) recorder: Recorder,
-    caches: ReaderCaches,
+    pub(crate) caches: ReaderCaches,
+    /// The compaction strategy and its options (changeable while open).
+    pub(crate) compaction: RwLock<CompactionOptions>,
+    /// Generations a running compaction holds.
+    pub(crate) compacting: Mutex<HashSet<u64>>,
+    /// When each live SSTable joined the live set.
+    pub(crate) joined: Mutex<HashMap<u64, Instant>>,
+    /// Set while a major compaction runs: background ones leave the table
+    /// alone.
+    pub(crate) major_running: AtomicBool,
+    /// One major compaction at a time.
+    pub(crate) major_lock: Mutex<()>,
+    /// Disk bytes of the last flushed SSTable (UCS's flush size).
+    pub(crate) last_flush_bytes: AtomicU64,
+    pub(crate) counters: CompactionCounters,
+    /// How far compaction is behind, by the strategy's measure.
+    pub(crate) stall_level: AtomicUsize,
+    stall_limits: StallLimits,
+    /// When a compaction of the table last failed.
+    compaction_failed_at: Mutex<Option<Instant>>,
+    /// Wakes the compaction threads.
+    wake: Arc<Wake>,
 }
+
+/// When writers slow down and when they wait for compaction (RocksDB's
+/// slowdown and stop triggers), in the strategy's stall measure
+/// (SSTables a read may merge that compaction should reduce).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StallLimits {
+    pub(crate) slowdown: usize,
+    pub(crate) stop: usize,
+}
+
+/// Longest a writer waits at the stop limit for compactions to catch up.
+const MAX_STOP_WAIT: Duration = Duration::from_secs(10);
 
 /// Memtables being flushed at once before writers wait: memory stays
 /// bounded when flushes fall behind.
@@ -129,7 +167,11 @@ impl Table {
         directory: PathBuf,
         host_id: [u8; 16],
         caches: ReaderCaches,
+        wake: Arc<Wake>,
+        stall_limits: StallLimits,
     ) -> Result<(Table, Option<Position>)> {
+        // Compactions a crash interrupted: exactly the old or the new set.
+        crate::compaction::txn_log::recover(fs.as_ref(), &directory)?;
         let names = fs
             .list_dir(&directory)
             .map_err(crate::error::io_error("list", &directory))?;
@@ -173,6 +215,8 @@ impl Table {
             }
             readers.push((descriptor.generation, Arc::new(reader)));
         }
+        let opened = Instant::now();
+        let joined = readers.iter().map(|(g, _)| (*g, opened)).collect();
         // Newest data first: the order point reads stop early in.
         readers.sort_by_key(|(_, r)| std::cmp::Reverse(r.statistics().stats.max_timestamp));
         let schema = &definition.schema;
@@ -201,9 +245,21 @@ impl Table {
             flush_failed: AtomicBool::new(false),
             recorder: Recorder::default(),
             caches,
+            compaction: RwLock::new(definition.options.compaction.clone()),
+            compacting: Mutex::new(HashSet::new()),
+            joined: Mutex::new(joined),
+            major_running: AtomicBool::new(false),
+            major_lock: Mutex::new(()),
+            last_flush_bytes: AtomicU64::new(0),
+            counters: CompactionCounters::default(),
+            stall_level: AtomicUsize::new(0),
+            stall_limits,
+            compaction_failed_at: Mutex::new(None),
+            wake,
             definition,
             directory,
         };
+        table.refresh_stall_level();
         Ok((table, flushed))
     }
 
@@ -253,6 +309,7 @@ impl Table {
             self.stalls.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
+        self.pace_for_compaction();
         // The thread's buffer, taken out while in use (a write re-entered
         // from this thread, by a logger say, finds it empty and allocates).
         let mut payload = PAYLOAD.try_with(Cell::take).unwrap_or_default();
@@ -521,6 +578,14 @@ impl Table {
             );
             let reader = SstableReader::open_in(target.fs.clone(), data, self.caches.clone())?;
             let newest = reader.statistics().stats.max_timestamp;
+            let bytes = reader.disk_bytes();
+            self.last_flush_bytes.store(bytes, Ordering::Relaxed);
+            self.counters
+                .bytes_flushed
+                .fetch_add(bytes, Ordering::Relaxed);
+            self.joined
+                .lock()
+                .insert(reader.descriptor().generation, Instant::now());
             let mut sstables = self.sstables.write();
             let at = sstables.partition_point(|s| s.statistics().stats.max_timestamp > newest);
             sstables.insert(at, Arc::new(reader));
@@ -531,6 +596,8 @@ impl Table {
         }
         if written.is_some() {
             self.flushes.fetch_add(1, Ordering::Relaxed);
+            self.refresh_stall_level();
+            self.wake.notify();
         }
         Ok(written.is_some())
     }
@@ -616,7 +683,82 @@ impl Table {
             bloom_false_positives: sstables.iter().map(|s| s.bloom_false_positives()).sum(),
             flushes: self.flushes.load(Ordering::Relaxed),
             write_stalls: self.stalls(),
+            compaction_strategy: self.compaction.read().strategy.name().to_string(),
+            compactions: self.counters.completed.load(Ordering::Relaxed),
+            bytes_flushed: self.counters.bytes_flushed.load(Ordering::Relaxed),
+            bytes_compacted_read: self.counters.bytes_read.load(Ordering::Relaxed),
+            bytes_compacted_written: self.counters.bytes_written.load(Ordering::Relaxed),
+            expired_sstables_dropped: self.counters.expired_dropped.load(Ordering::Relaxed),
+            tombstone_compactions: self.counters.tombstone_compactions.load(Ordering::Relaxed),
+            compaction_stalls: self.counters.stalls.load(Ordering::Relaxed),
+            compaction_failures: self.counters.failures.load(Ordering::Relaxed),
+            level_overlaps: self.counters.level_overlaps.load(Ordering::Relaxed),
+            compacting_sstables: self.compacting.lock().len(),
+            sstable_levels: {
+                let mut levels = Vec::new();
+                for s in &sstables {
+                    let level = usize::try_from(s.statistics().stats.sstable_level).unwrap_or(0);
+                    if levels.len() <= level {
+                        levels.resize(level + 1, 0);
+                    }
+                    levels[level] += 1;
+                }
+                levels
+            },
         }
+    }
+
+    /// Slows a writer while compaction is behind: a short sleep growing
+    /// with the stall measure past the slowdown limit; at the stop limit,
+    /// a wait while compactions of the table run (bounded: a strategy
+    /// with nothing to do cannot be waited for).
+    fn pace_for_compaction(&self) {
+        let limits = self.stall_limits;
+        let level = self.stall_level.load(Ordering::Relaxed);
+        if level < limits.slowdown {
+            return;
+        }
+        self.counters.stalls.fetch_add(1, Ordering::Relaxed);
+        if level < limits.stop {
+            let span = (limits.stop - limits.slowdown).max(1) as u64;
+            let steps = (level - limits.slowdown + 1) as u64;
+            std::thread::sleep(Duration::from_micros(1_000 * steps / span));
+            return;
+        }
+        let started = Instant::now();
+        while self.stall_level.load(Ordering::Relaxed) >= limits.stop
+            && !self.compacting.lock().is_empty()
+            && started.elapsed() < MAX_STOP_WAIT
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Whether a compaction of the table failed within `backoff`.
+    pub(crate) fn compaction_backing_off(&self, backoff: Duration) -> bool {
+        self.compaction_failed_at
+            .lock()
+            .is_some_and(|t| t.elapsed() < backoff)
+    }
+
+    /// Records a failed compaction (the table is left alone a while).
+    pub(crate) fn note_compaction_failure(&self) {
+        self.counters.failures.fetch_add(1, Ordering::Relaxed);
+        *self.compaction_failed_at.lock() = Some(Instant::now());
+    }
+
+    /// The table's definition with its current compaction options.
+    pub(crate) fn current_definition(&self) -> TableDefinition {
+        let mut definition = self.definition.clone();
+        definition.options.compaction = self.compaction.read().clone();
+        definition
+    }
+
+    /// Changes the compaction strategy or its options.
+    pub(crate) fn set_compaction(&self, options: CompactionOptions) {
+        *self.compaction.write() = options;
+        self.refresh_stall_level();
+        self.wake.notify();
     }
 
     /// Times a writer waited for flushes to catch up.

@@ -215,6 +215,20 @@ fn tables_survive_reopen_and_drops_are_durable() {
         large_partition_warning_bytes: 1 << 30,
         tombstone_warn_threshold: 10,
         tombstone_failure_threshold: 20,
+        // Every option survives the catalog, compaction's included.
+        compaction: ilion::compaction::CompactionOptions {
+            strategy: ilion::compaction::Strategy::Unified(ilion::compaction::UnifiedOptions {
+                scaling_parameters: vec![-8, 2, 0],
+                target_sstable_bytes: 1 << 20,
+                base_shard_count: 2,
+                min_sstable_bytes: 1 << 18,
+                sstable_growth: 0.5,
+                max_sstables_to_compact: 16,
+            }),
+            enabled: false,
+            tombstone_threshold: 0.3,
+            tombstone_compaction_interval_seconds: 60,
+        },
     };
     let (kv, wide) = {
         let db = open(dir.path());

@@ -18,6 +18,9 @@ use crate::partitioner::Partitioner;
 use std::cmp::Ordering;
 use std::path::Path;
 
+/// A partition's place in partitioner order: its sort token, then its key.
+pub type SortPosition = (i64, Vec<u8>);
+
 /// Index.db entries per in-memory sample.
 pub const INDEX_SAMPLE_INTERVAL: usize = 16;
 
@@ -78,6 +81,11 @@ impl KeyLookup {
     /// The partitioner the keys are ordered by.
     pub fn partitioner(&self) -> Partitioner {
         self.partitioner
+    }
+
+    /// The sort positions of the first and last partitions.
+    pub fn key_range(&self) -> (&SortPosition, &SortPosition) {
+        (&self.first, &self.last)
     }
 
     /// Partitions in the SSTable (Index.db entries).

@@ -11,7 +11,7 @@ use crate::data_reader::{DataReader, HeaderShapes};
 use crate::descriptor::{Component, Descriptor};
 use crate::error::{Error, Result};
 use crate::index::IndexReader;
-use crate::lookup::KeyLookup;
+use crate::lookup::{KeyLookup, SortPosition};
 use crate::partitioner::Partitioner;
 use crate::rows::Partition;
 use crate::statistics::Statistics;
@@ -544,6 +544,36 @@ impl SstableReader {
             chunks.read_chunk(i, &mut buffer)?;
         }
         Ok(())
+    }
+
+    /// Its descriptor: directory, version, generation.
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    /// The sort positions (partitioner sort token, key) of its first and
+    /// last partitions.
+    pub fn key_range(&self) -> (&SortPosition, &SortPosition) {
+        self.lookup.key_range()
+    }
+
+    /// Whether it may hold the partition `key` (whose
+    /// [`BloomFilter::hash`] is `hash`): inside its key range and let
+    /// through by its bloom filter. No false positive is counted: this
+    /// asks about data, not for it.
+    pub fn may_contain(&self, key: &[u8], hash: (u64, u64)) -> bool {
+        let partitioner = self.lookup.partitioner();
+        let position = (partitioner.sort_token(key, hash), key);
+        let (first, last) = self.lookup.key_range();
+        if position < (first.0, first.1.as_slice()) || position > (last.0, last.1.as_slice()) {
+            return false;
+        }
+        self.filter.may_contain_hash(hash)
+    }
+
+    /// Uncompressed bytes of its data stream (Data.db decompressed).
+    pub fn data_length(&self) -> u64 {
+        self.compression.data_length()
     }
 
     /// Partitions in the SSTable.

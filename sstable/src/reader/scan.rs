@@ -98,6 +98,12 @@ impl<'r> PartitionScan<'r> {
         })
     }
 
+    /// Bytes of the uncompressed data stream read so far: how far the
+    /// scan has come (progress reports, throttling).
+    pub fn stream_position(&self) -> u64 {
+        self.window_start + self.window.len() as u64
+    }
+
     fn next_partition(&mut self) -> Result<Option<Partition>> {
         let Some(entry) = self.next.take() else {
             return Ok(None);

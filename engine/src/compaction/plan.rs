@@ -1,0 +1,78 @@
+//! What strategies decide from: a description of each live SSTable, and
+//! the task they choose. Strategies are pure functions of these, so that
+//! they are tested without files.
+
+/// What a strategy knows of one live SSTable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SstableInfo {
+    /// Its generation: unique within the table.
+    pub id: u64,
+    /// Bytes on disk, all components.
+    pub bytes: u64,
+    /// Sort token of its first partition (the partitioner's `sort_token`).
+    pub first_token: i64,
+    /// Sort token of its last partition (inclusive).
+    pub last_token: i64,
+    /// Smallest write timestamp (µs).
+    pub min_timestamp: i64,
+    /// Largest write timestamp (µs).
+    pub max_timestamp: i64,
+    /// Largest local deletion time (s); `i64::MAX` when it holds data that
+    /// never expires.
+    pub max_local_deletion_time: i64,
+    /// Leveled level (0 for flushed SSTables; outputs record theirs).
+    pub level: u32,
+    /// Estimated fraction of its cells that are tombstones purgeable at
+    /// the context's `gc_before`.
+    pub droppable_tombstone_ratio: f64,
+    /// Seconds since it joined the table's live set.
+    pub age_seconds: u64,
+    /// Partitions it holds.
+    pub partitions: u64,
+    /// Whether a running compaction holds it (strategies must not pick it,
+    /// and must not pick a set whose output would clash with it).
+    pub compacting: bool,
+}
+
+impl SstableInfo {
+    /// Whether the token ranges of `self` and `other` intersect.
+    pub fn overlaps(&self, other: &SstableInfo) -> bool {
+        self.first_token <= other.last_token && other.first_token <= self.last_token
+    }
+
+    /// Fraction of the 64-bit sort-token space it spans, in (0, 1]
+    /// (UCS density = bytes / coverage).
+    pub fn coverage(&self) -> f64 {
+        let span = (self.last_token as i128 - self.first_token as i128 + 1) as f64;
+        (span / 2f64.powi(64)).clamp(f64::MIN_POSITIVE, 1.0)
+    }
+}
+
+/// The moment a strategy decides in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Context {
+    /// Now, in seconds since the epoch.
+    pub now_seconds: i64,
+    /// Now minus gc_grace: tombstones older than this may be purged.
+    pub gc_before: i64,
+    /// Typical size of a flushed SSTable (UCS's `m`), bytes.
+    pub flush_bytes: u64,
+}
+
+/// A compaction a strategy asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// Generations of the SSTables merged (never empty).
+    pub inputs: Vec<u64>,
+    /// Level recorded in the outputs.
+    pub output_level: u32,
+    /// An output SSTable ends once it passes this size (`u64::MAX`: one
+    /// output).
+    pub max_output_bytes: u64,
+    /// Sort tokens at which an output SSTable ends and the next begins
+    /// (UCS shards; empty for none), ascending. An output holds partitions
+    /// with `boundary[i-1] <= sort_token < boundary[i]`.
+    pub shard_boundaries: Vec<i64>,
+    /// Why (for logs and stats), e.g. "size-tiered bucket of 4".
+    pub reason: String,
+}

@@ -1,0 +1,224 @@
+//! Dropping what a compaction may forget: tombstones older than gc_grace
+//! that shadow nothing outside the compaction, and expired TTL data, by
+//! Cassandra's rule (`PurgeFunction`, `Cell.purge`, `Row.purge`).
+//!
+//! A tombstone (timestamp `ts`, local deletion time `ldt`) is purged only
+//! when `ldt < gc_before` **and** `ts < max_purgeable`, where
+//! `max_purgeable` is the smallest timestamp of any data for the same
+//! partition that the compaction does not see (other SSTables whose bloom
+//! filter may hold the key, memtables holding it). A tombstone that still
+//! shadows such data is kept, so that data cannot come back. An expired
+//! cell that may not be purged yet becomes a tombstone (its value
+//! dropped) whose deletion time is its write time.
+
+use ilion_sstable::clustering::{ClusteringBound, PrefixKind};
+use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
+use ilion_sstable::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
+use std::cell::OnceCell;
+
+/// The purge decision for one partition.
+///
+/// ```
+/// use ilion::compaction::purge::Purger;
+/// use ilion::sstable::reconcile::DeletionTime;
+/// use ilion::sstable::rows::Partition;
+/// let deleted = Partition {
+///     key: b"k".to_vec(),
+///     deletion: DeletionTime { marked_for_delete_at: 10, local_deletion_time: 100 },
+///     static_row: None,
+///     unfiltereds: vec![],
+/// };
+/// // Past gc_grace and nothing older elsewhere: gone.
+/// let nothing_elsewhere = || i64::MAX;
+/// assert!(Purger::new(2_000, 1_000, &nothing_elsewhere).purge(deleted.clone()).is_none());
+/// // Older data for the key in an SSTable outside the compaction: kept.
+/// let older_elsewhere = || 5;
+/// assert!(Purger::new(2_000, 1_000, &older_elsewhere).purge(deleted).is_some());
+/// ```
+pub struct Purger<'a> {
+    now: i64,
+    gc_before: i64,
+    max_purgeable: &'a dyn Fn() -> i64,
+    known: OnceCell<i64>,
+}
+
+impl std::fmt::Debug for Purger<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Purger")
+            .field("now", &self.now)
+            .field("gc_before", &self.gc_before)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Purger<'a> {
+    /// A purger at `now` (seconds since the epoch: decides what has
+    /// expired) letting deletions older than `gc_before` (seconds) go when
+    /// their timestamp is below `max_purgeable()`: the smallest timestamp
+    /// of data for the partition outside the compaction (`i64::MAX` when
+    /// there is none). `max_purgeable` is asked at most once, and only
+    /// when some deletion is past gc_before (it probes bloom filters).
+    pub fn new(now: i64, gc_before: i64, max_purgeable: &'a dyn Fn() -> i64) -> Purger<'a> {
+        Purger {
+            now,
+            gc_before,
+            max_purgeable,
+            known: OnceCell::new(),
+        }
+    }
+
+    fn should_purge(&self, timestamp: i64, local_deletion_time: i64) -> bool {
+        local_deletion_time < self.gc_before
+            && timestamp < *self.known.get_or_init(|| (self.max_purgeable)())
+    }
+
+    fn purge_deletion(&self, deletion: DeletionTime) -> DeletionTime {
+        if !deletion.is_live()
+            && self.should_purge(deletion.marked_for_delete_at, deletion.local_deletion_time)
+        {
+            DeletionTime::LIVE
+        } else {
+            deletion
+        }
+    }
+
+    fn purge_liveness(&self, liveness: LivenessInfo) -> Option<LivenessInfo> {
+        match liveness.expiry {
+            Some((_, expires)) if expires <= self.now => {
+                (!self.should_purge(liveness.timestamp, expires)).then_some(liveness)
+            }
+            _ => Some(liveness),
+        }
+    }
+
+    fn purge_cell(&self, cell: Cell) -> Option<Cell> {
+        match cell.kind {
+            CellKind::Live => Some(cell),
+            CellKind::Expiring {
+                ttl,
+                local_expiration_time,
+            } => {
+                if local_expiration_time > self.now {
+                    return Some(cell);
+                }
+                if self.should_purge(cell.timestamp, local_expiration_time) {
+                    return None;
+                }
+                let written = local_expiration_time - i64::from(ttl);
+                self.purge_cell(Cell {
+                    timestamp: cell.timestamp,
+                    kind: CellKind::Tombstone {
+                        local_deletion_time: written,
+                    },
+                    path: cell.path,
+                    value: Vec::new(),
+                })
+            }
+            CellKind::Tombstone {
+                local_deletion_time,
+            } => (!self.should_purge(cell.timestamp, local_deletion_time)).then_some(cell),
+        }
+    }
+
+    fn purge_row(&self, row: Row) -> Option<Row> {
+        let deletion = row
+            .deletion
+            .map(|d| self.purge_deletion(d))
+            .filter(|d| !d.is_live());
+        let liveness = row.liveness.and_then(|l| self.purge_liveness(l));
+        let columns = row
+            .columns
+            .into_iter()
+            .filter_map(|c| match c {
+                ColumnData::Simple { column, cell } => self
+                    .purge_cell(cell)
+                    .map(|cell| ColumnData::Simple { column, cell }),
+                ColumnData::Complex {
+                    column,
+                    deletion,
+                    cells,
+                } => {
+                    let deletion = self.purge_deletion(deletion);
+                    let cells: Vec<Cell> = cells
+                        .into_iter()
+                        .filter_map(|c| self.purge_cell(c))
+                        .collect();
+                    (!deletion.is_live() || !cells.is_empty()).then_some(ColumnData::Complex {
+                        column,
+                        deletion,
+                        cells,
+                    })
+                }
+            })
+            .collect();
+        let row = Row {
+            clustering: row.clustering,
+            liveness,
+            deletion,
+            columns,
+        };
+        (!row.is_empty()).then_some(row)
+    }
+
+    /// A range tombstone marker, or what is left of it: a boundary whose
+    /// one side goes becomes the bound of the other side.
+    fn purge_marker(&self, marker: Marker) -> Option<Marker> {
+        let purged = |d: Option<DeletionTime>| d.is_none_or(|d| self.purge_deletion(d).is_live());
+        let close_goes = purged(marker.end_deletion);
+        let open_goes = purged(marker.start_deletion);
+        if !marker.bound.kind.is_boundary() {
+            let goes = if marker.bound.kind.is_start() {
+                open_goes
+            } else {
+                close_goes
+            };
+            return (!goes).then_some(marker);
+        }
+        let (close_kind, open_kind) = match marker.bound.kind {
+            PrefixKind::ExclEndInclStartBoundary => {
+                (PrefixKind::ExclEndBound, PrefixKind::InclStartBound)
+            }
+            _ => (PrefixKind::InclEndBound, PrefixKind::ExclStartBound),
+        };
+        let bound = |kind| ClusteringBound {
+            kind,
+            values: marker.bound.values.clone(),
+        };
+        match (close_goes, open_goes) {
+            (true, true) => None,
+            (false, false) => Some(marker),
+            (true, false) => Some(Marker {
+                bound: bound(open_kind),
+                end_deletion: None,
+                start_deletion: marker.start_deletion,
+            }),
+            (false, true) => Some(Marker {
+                bound: bound(close_kind),
+                end_deletion: marker.end_deletion,
+                start_deletion: None,
+            }),
+        }
+    }
+
+    /// What of `partition` (merged from every input of a compaction) the
+    /// output keeps; `None` when nothing is left.
+    pub fn purge(&self, partition: Partition) -> Option<Partition> {
+        let deletion = self.purge_deletion(partition.deletion);
+        let static_row = partition.static_row.and_then(|r| self.purge_row(r));
+        let unfiltereds: Vec<Unfiltered> = partition
+            .unfiltereds
+            .into_iter()
+            .filter_map(|u| match u {
+                Unfiltered::Row(row) => self.purge_row(row).map(Unfiltered::Row),
+                Unfiltered::Marker(marker) => self.purge_marker(marker).map(Unfiltered::Marker),
+            })
+            .collect();
+        let empty = deletion.is_live() && static_row.is_none() && unfiltereds.is_empty();
+        (!empty).then_some(Partition {
+            key: partition.key,
+            deletion,
+            static_row,
+            unfiltereds,
+        })
+    }
+}
