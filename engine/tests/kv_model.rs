@@ -1,6 +1,8 @@
 //! The key-value facade against a `BTreeMap` model: random puts, deletes,
-//! flushes and reopens (commitlog replay, SSTables read back); every get
-//! answers as the model does. `ILION_KV_SEEDS` runs more seeds.
+//! flushes, compactions and reopens (commitlog replay, SSTables read
+//! back); every get and scan answers as the model does, under every
+//! compaction strategy (with gc_grace 0, so that tombstones are purged as
+//! soon as the rule allows). `ILION_KV_SEEDS` runs more seeds.
 
 #![allow(clippy::unwrap_used)]
 
@@ -58,6 +60,7 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
     db.create_table("kv", TableSchema::key_value(), options.clone())
         .unwrap();
     let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut compactions = 0;
     let key = |rng: &mut StdRng| format!("k{}", rng.random_range(0..50)).into_bytes();
     for op in 0..ops {
         match rng.random_range(0..1000) {
@@ -102,13 +105,29 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
                 let want = expected_scan(options.partitioner, &model, start, end, limit);
                 assert_eq!(got, want, "seed {seed} op {op}");
             }
-            980..=994 => db.flush().unwrap(),
+            980..=989 => db.flush().unwrap(),
+            990..=991 => db.compact("kv").unwrap(),
+            992..=994 => {
+                // A user-defined compaction of a random subset: purging
+                // must consider the SSTables left out.
+                let live: Vec<u64> = db.sstables("kv").unwrap().iter().map(|s| s.id).collect();
+                let chosen: Vec<u64> = live.into_iter().filter(|_| rng.random_bool(0.5)).collect();
+                match db.compact_sstables("kv", &chosen, 0) {
+                    Ok(()) => {}
+                    // A background compaction took one first.
+                    Err(ilion::Error::Invalid(_)) if !chosen.is_empty() => {}
+                    Err(e) => panic!("seed {seed} op {op}: {e}"),
+                }
+            }
             _ => {
+                compactions += db.table_stats("kv").unwrap().compactions;
                 drop(db);
                 db = open(dir.path());
             }
         }
     }
+    compactions += db.table_stats("kv").unwrap().compactions;
+    assert!(compactions > 0, "seed {seed}: no compaction ran");
     for i in 0..50 {
         let k = format!("k{i}").into_bytes();
         assert_eq!(
@@ -139,6 +158,21 @@ fn run(seed: u64, ops: usize, options: &TableOptions) {
             model.get(&k).cloned(),
             "seed {seed} reopened {i}"
         );
+    }
+}
+
+/// Options under a compaction strategy scaled down so that compactions
+/// run all the time, tombstones purgeable at once.
+fn compacting(strategy: ilion::compaction::Strategy) -> TableOptions {
+    TableOptions {
+        gc_grace_seconds: 0,
+        memtable_bytes: 64 << 10,
+        compaction: ilion::compaction::CompactionOptions {
+            strategy,
+            tombstone_compaction_interval_seconds: 0,
+            ..Default::default()
+        },
+        ..TableOptions::default()
     }
 }
 
@@ -238,8 +272,9 @@ fn full_memtables_flush_in_the_background() {
         for i in 0..5000u32 {
             db.put("kv", &i.to_be_bytes(), &[i as u8; 100]).unwrap();
         }
-        // Flushes ran on their own while the writes went on.
-        let sstables = db.table_stats("kv").unwrap().sstable_count;
+        // Flushes ran on their own while the writes went on (compactions
+        // may have merged their SSTables since).
+        let sstables = db.table_stats("kv").unwrap().flushes;
         // About 1.3 MB in 64 KiB memtables: several flushes (how many
         // depends on how far writes ran ahead of the flush thread).
         assert!(sstables >= 2, "{sstables} SSTables");
@@ -268,7 +303,16 @@ fn full_memtables_flush_in_the_background() {
 fn point_reads_stop_at_the_newest_sstable_that_answers() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
-    db.create_key_value_table("kv").unwrap();
+    // Five SSTables that stay five: no compaction.
+    let options = TableOptions {
+        compaction: ilion::compaction::CompactionOptions {
+            enabled: false,
+            ..Default::default()
+        },
+        ..TableOptions::default()
+    };
+    db.create_table("kv", TableSchema::key_value(), options)
+        .unwrap();
     for round in 0..5u32 {
         db.put("kv", b"hot", &round.to_be_bytes()).unwrap();
         db.put("kv", &round.to_be_bytes(), b"cold").unwrap();
@@ -379,4 +423,62 @@ fn stats_count_what_happened() {
     // through at its 1 % false-positive chance.
     assert!(s.bloom_false_positives <= 10, "{}", s.bloom_false_positives);
     assert!(s.sstables_per_read_max <= 1);
+}
+
+fn strategy_seeds() -> u64 {
+    (seeds() / 3).max(1)
+}
+
+#[test]
+fn size_tiered_compaction_matches_the_model() {
+    use ilion::compaction::{SizeTieredOptions, Strategy};
+    let options = compacting(Strategy::SizeTiered(SizeTieredOptions {
+        min_threshold: 2,
+        min_sstable_bytes: 4 << 10,
+        ..Default::default()
+    }));
+    for seed in 0..strategy_seeds() {
+        run(100 + seed, 2_000, &options);
+    }
+}
+
+#[test]
+fn leveled_compaction_matches_the_model() {
+    use ilion::compaction::{LeveledOptions, Strategy};
+    let options = compacting(Strategy::Leveled(LeveledOptions {
+        sstable_bytes: 64 << 10,
+        fanout: 2,
+        l0_size_tiered_threshold: 4,
+        ..Default::default()
+    }));
+    for seed in 0..strategy_seeds() {
+        run(200 + seed, 2_000, &options);
+    }
+}
+
+#[test]
+fn time_window_compaction_matches_the_model() {
+    use ilion::compaction::{Strategy, TimeWindowOptions};
+    let options = compacting(Strategy::TimeWindow(TimeWindowOptions {
+        window_seconds: 1,
+        min_threshold: 2,
+        ..Default::default()
+    }));
+    for seed in 0..strategy_seeds() {
+        run(300 + seed, 2_000, &options);
+    }
+}
+
+#[test]
+fn unified_compaction_matches_the_model() {
+    use ilion::compaction::{Strategy, UnifiedOptions};
+    let options = compacting(Strategy::Unified(UnifiedOptions {
+        scaling_parameters: vec![2, -2],
+        target_sstable_bytes: 64 << 10,
+        min_sstable_bytes: 16 << 10,
+        ..Default::default()
+    }));
+    for seed in 0..strategy_seeds() {
+        run(400 + seed, 2_000, &options);
+    }
 }
