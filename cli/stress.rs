@@ -138,6 +138,8 @@ fn histogram() -> Result<Histogram<u64>, hdrhistogram::CreationError> {
 struct Figures {
     engine: &'static str,
     workload: String,
+    /// Its place in `--workload` (the same workload may run twice).
+    step: usize,
     ops: u64,
     found: u64,
     rate: f64,
@@ -219,7 +221,7 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                 ""
             );
         }
-        for workload in &args.workload {
+        for (step, workload) in args.workload.iter().enumerate() {
             let (o, busy, space_amplification) = match workload {
                 Workload::Compact => {
                     let before = db.disk()?.table_bytes;
@@ -273,6 +275,7 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
             let f = Figures {
                 engine: engine.name(),
                 workload: format!("{workload:?}").to_lowercase(),
+                step,
                 ops: o.ops,
                 found: o.found,
                 rate: o.ops as f64 / o.elapsed.as_secs_f64().max(1e-9),
@@ -389,18 +392,32 @@ fn with_compaction_sampler<T>(
 /// Ilion's throughput and p99 over each peer's, per workload (above 1:
 /// Ilion does more operations per second; below 1: lower p99).
 fn print_ratios(all: &[Figures]) {
-    println!("ratios ilion / peer: ops/s (higher is better for ilion), p99 (lower is better)");
+    println!("ratios ilion / peer: ops/s (higher is better for ilion), p99 (lower is better), amplification (lower is better)");
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("x{:.2}", a / b),
+        _ => "-".to_string(),
+    };
     for ours in all.iter().filter(|f| f.engine == "ilion") {
         for peer in all
             .iter()
-            .filter(|f| f.engine != "ilion" && f.workload == ours.workload)
+            .filter(|f| f.engine != "ilion" && f.step == ours.step)
         {
+            let timed = if ours.ops > 0 && peer.ops > 0 {
+                format!(
+                    "ops/s x{:.2}  p99 x{:.2}  ",
+                    ours.rate / peer.rate.max(1e-9),
+                    ours.latency[2] / peer.latency[2].max(1e-9)
+                )
+            } else {
+                String::new()
+            };
             println!(
-                "{:<11} vs {:<8} ops/s x{:.2}  p99 x{:.2}",
+                "{:>2} {:<15} vs {:<8} {timed}write amp {}  space amp {}",
+                ours.step + 1,
                 ours.workload,
                 peer.engine,
-                ours.rate / peer.rate.max(1e-9),
-                ours.latency[2] / peer.latency[2].max(1e-9)
+                ratio(ours.write_amplification, peer.write_amplification),
+                ratio(ours.space_amplification, peer.space_amplification),
             );
         }
     }

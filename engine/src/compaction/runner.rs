@@ -257,9 +257,12 @@ impl Table {
             return None;
         }
         let ctx = self.compaction_context();
+        // Memtables before SSTables, the order a flush moves data in: data
+        // flushed meanwhile is seen in one place or the other.
+        let memtables_min = self.memtables_min_timestamp();
         let mut compacting = self.compacting.lock();
         let infos = self.sstable_infos(&ctx, &compacting);
-        let expired = select::fully_expired(&infos, &ctx, self.memtables_min_timestamp());
+        let expired = select::fully_expired(&infos, &ctx, memtables_min);
         let (task, drop_only) = if expired.is_empty() {
             (select::next_task(&options, &infos, &ctx)?, false)
         } else {
