@@ -59,13 +59,28 @@ pub enum CompactionArg {
 }
 
 impl CompactionArg {
-    fn strategy(self) -> ilion::compaction::Strategy {
-        use ilion::compaction::Strategy;
+    /// The strategy with Cassandra's defaults, but SSTables of
+    /// `sstable_size_mb` MiB (leveled and unified) when given.
+    fn strategy(self, sstable_size_mb: Option<u64>) -> ilion::compaction::Strategy {
+        use ilion::compaction::{LeveledOptions, Strategy, UnifiedOptions};
+        let size = sstable_size_mb.map(|mb| mb << 20);
         match self {
             CompactionArg::Stcs => Strategy::SizeTiered(Default::default()),
-            CompactionArg::Lcs => Strategy::Leveled(Default::default()),
+            CompactionArg::Lcs => {
+                let defaults = LeveledOptions::default();
+                Strategy::Leveled(LeveledOptions {
+                    sstable_bytes: size.unwrap_or(defaults.sstable_bytes),
+                    ..defaults
+                })
+            }
             CompactionArg::Twcs => Strategy::TimeWindow(Default::default()),
-            CompactionArg::Ucs => Strategy::Unified(Default::default()),
+            CompactionArg::Ucs => {
+                let defaults = UnifiedOptions::default();
+                Strategy::Unified(UnifiedOptions {
+                    target_sstable_bytes: size.unwrap_or(defaults.target_sstable_bytes),
+                    ..defaults
+                })
+            }
         }
     }
 }
@@ -115,9 +130,15 @@ pub fn open(
     dir: &Path,
     sync: SyncArg,
     compaction: CompactionArg,
+    sstable_size_mb: Option<u64>,
 ) -> Result<Box<dyn Store>> {
     match engine {
-        EngineArg::Ilion => Ok(Box::new(IlionStore::open(dir, sync, compaction)?)),
+        EngineArg::Ilion => Ok(Box::new(IlionStore::open(
+            dir,
+            sync,
+            compaction,
+            sstable_size_mb,
+        )?)),
         #[cfg(feature = "peers")]
         EngineArg::Rocksdb => Ok(Box::new(peers::RocksStore::open(dir, sync)?)),
         #[cfg(feature = "peers")]
@@ -135,11 +156,16 @@ const TABLE: &str = "stress";
 struct IlionStore {
     db: ilion::Db,
     sync: SyncArg,
-    compaction: CompactionArg,
+    strategy: ilion::compaction::Strategy,
 }
 
 impl IlionStore {
-    fn open(dir: &Path, sync: SyncArg, compaction: CompactionArg) -> Result<IlionStore> {
+    fn open(
+        dir: &Path,
+        sync: SyncArg,
+        compaction: CompactionArg,
+        sstable_size_mb: Option<u64>,
+    ) -> Result<IlionStore> {
         let sync_mode = match sync {
             SyncArg::Periodic => SyncMode::Periodic {
                 period: Duration::from_secs(10),
@@ -159,12 +185,12 @@ impl IlionStore {
         };
         let db = ilion::Db::open(dir, options).map_err(|e| e.to_string())?;
         let compaction_options = ilion::compaction::CompactionOptions {
-            strategy: compaction.strategy(),
+            strategy: compaction.strategy(sstable_size_mb),
             ..Default::default()
         };
         if db.table(TABLE).is_err() {
             let options = ilion::TableOptions {
-                compaction: compaction_options,
+                compaction: compaction_options.clone(),
                 ..Default::default()
             };
             db.create_table(
@@ -174,13 +200,13 @@ impl IlionStore {
             )
             .map_err(|e| e.to_string())?;
         } else {
-            db.set_compaction(TABLE, compaction_options)
+            db.set_compaction(TABLE, compaction_options.clone())
                 .map_err(|e| e.to_string())?;
         }
         Ok(IlionStore {
             db,
             sync,
-            compaction,
+            strategy: compaction_options.strategy.clone(),
         })
     }
 }
@@ -210,11 +236,11 @@ impl Store for IlionStore {
 
     fn settings(&self) -> String {
         format!(
-            "commitlog {:?} sync, LZ4 4 KiB chunks, {} MiB chunk cache, {} MiB memtable, bloom 0.01, {:?} compaction (Cassandra's defaults, 64 MiB/s, 2 threads), scan in token order",
+            "commitlog {:?} sync, LZ4 4 KiB chunks, {} MiB chunk cache, {} MiB memtable, bloom 0.01, compaction {:?} (64 MiB/s, 2 threads), scan in token order",
             self.sync,
             CACHE_BYTES >> 20,
             MEMTABLE_BYTES >> 20,
-            self.compaction
+            self.strategy
         )
     }
 

@@ -54,6 +54,11 @@ pub struct StressArgs {
     /// (RocksDB and fjall keep their default, leveled).
     #[arg(long, value_enum, default_value_t = CompactionArg::Stcs)]
     compaction: CompactionArg,
+    /// Leveled SSTable size / unified target SSTable size in MiB
+    /// (Cassandra's defaults when absent: 160 and 1024), as db_bench's
+    /// `--target_file_size_base`.
+    #[arg(long)]
+    sstable_size_mb: Option<u64>,
 }
 
 /// A workload, with db_bench's meaning.
@@ -153,6 +158,10 @@ struct Figures {
     io_write_amplification: Option<f64>,
     /// Table bytes before ÷ after a major compaction (`compact` only).
     space_amplification: Option<f64>,
+    /// Mean and largest table bytes sampled since the engine opened ÷
+    /// table bytes after the major compaction (`compact` only).
+    space_amplification_mean: Option<f64>,
+    space_amplification_max: Option<f64>,
     /// Table files on disk at the end of the workload.
     table_bytes: u64,
     /// Fraction of the workload's time during which a compaction ran.
@@ -162,6 +171,8 @@ struct Figures {
 /// What an engine has been given since it opened, for amplification.
 #[derive(Default)]
 struct Written {
+    /// Table bytes sampled every 10 ms during workloads: sum, count, max.
+    table_samples: (f64, u64, u64),
     user_bytes: u64,
     io_at_open: Option<u64>,
     engine_at_open: Option<u64>,
@@ -194,9 +205,16 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
             root.clone()
         };
         std::fs::create_dir_all(&dir)?;
-        let db = store::open(engine, &dir, args.sync, args.compaction)?;
+        let db = store::open(
+            engine,
+            &dir,
+            args.sync,
+            args.compaction,
+            args.sstable_size_mb,
+        )?;
         let at_open = db.disk()?;
         let mut written = Written {
+            table_samples: (0.0, 0, 0),
             user_bytes: 0,
             io_at_open: process_write_bytes(),
             engine_at_open: at_open.written_bytes,
@@ -217,24 +235,31 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                 "found"
             );
             println!(
-                "{:>20} write amp (flush+compaction / user bytes), io amp (all process writes incl. logs / user bytes), space amp (compact only), table MB, compaction busy %",
+                "{:>20} write amp (flush+compaction / user bytes), io amp (all process writes incl. logs / user bytes), space amp (compact only: table bytes before ÷ after; mean and max sampled over the run ÷ after), table MB, compaction busy %",
                 ""
             );
         }
         for (step, workload) in args.workload.iter().enumerate() {
+            let mut space_amplification_mean = None;
+            let mut space_amplification_max = None;
             let (o, busy, space_amplification) = match workload {
                 Workload::Compact => {
                     let before = db.disk()?.table_bytes;
                     let started = Instant::now();
                     db.compact_all()?;
-                    let after = db.disk()?.table_bytes;
+                    let after = db.disk()?.table_bytes.max(1) as f64;
                     let o = Outcome {
                         ops: 0,
                         found: 0,
                         elapsed: started.elapsed(),
                         latency: histogram()?,
                     };
-                    (o, None, Some(before as f64 / after.max(1) as f64))
+                    let (sum, count, max) = written.table_samples;
+                    if count > 0 {
+                        space_amplification_mean = Some(sum / count as f64 / after);
+                        space_amplification_max = Some(max as f64 / after);
+                    }
+                    (o, None, Some(before as f64 / after))
                 }
                 Workload::Waitcompactions => {
                     let started = Instant::now();
@@ -248,9 +273,10 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                     (o, None, None)
                 }
                 _ => {
-                    let (o, busy) = with_compaction_sampler(db.as_ref(), || {
-                        run_one(db.as_ref(), args, *workload)
-                    })?;
+                    let (o, busy) =
+                        with_compaction_sampler(db.as_ref(), &mut written.table_samples, || {
+                            run_one(db.as_ref(), args, *workload)
+                        })?;
                     (o, busy, None)
                 }
             };
@@ -289,6 +315,8 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                 write_amplification,
                 io_write_amplification,
                 space_amplification,
+                space_amplification_mean,
+                space_amplification_max,
                 table_bytes: disk.table_bytes,
                 compaction_busy: busy,
             };
@@ -319,12 +347,14 @@ fn print_figures(f: &Figures, json: bool) {
     let (engine, name, rate) = (f.engine, &f.workload, f.rate);
     if json {
         println!(
-            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{},\"write_amplification\":{},\"io_write_amplification\":{},\"space_amplification\":{},\"table_bytes\":{},\"compaction_busy\":{}}}",
+            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{},\"write_amplification\":{},\"io_write_amplification\":{},\"space_amplification\":{},\"space_amplification_mean\":{},\"space_amplification_max\":{},\"table_bytes\":{},\"compaction_busy\":{}}}",
             f.ops,
             f.found,
             json_number(f.write_amplification),
             json_number(f.io_write_amplification),
             json_number(f.space_amplification),
+            json_number(f.space_amplification_mean),
+            json_number(f.space_amplification_max),
             f.table_bytes,
             json_number(f.compaction_busy),
         );
@@ -334,11 +364,13 @@ fn print_figures(f: &Figures, json: bool) {
             f.ops, f.found
         );
         println!(
-            "{:>20} write amp {}  io amp {}  space amp {}  table {:.1} MB  compaction busy {}%",
+            "{:>20} write amp {}  io amp {}  space amp {} (mean {}, max {})  table {:.1} MB  compaction busy {}%",
             "",
             shown(f.write_amplification, 1.0, 2),
             shown(f.io_write_amplification, 1.0, 2),
             shown(f.space_amplification, 1.0, 2),
+            shown(f.space_amplification_mean, 1.0, 2),
+            shown(f.space_amplification_max, 1.0, 2),
             f.table_bytes as f64 / 1e6,
             shown(f.compaction_busy, 100.0, 0),
         );
@@ -361,30 +393,51 @@ fn wait_for_compactions(db: &dyn Store) -> Result<(), Box<dyn Error>> {
 }
 
 /// Runs `work` while a thread samples every 10 ms whether a compaction
-/// runs; returns its result and the busy fraction (when the engine tells).
+/// runs and how many table bytes are on disk (added to `tables`: sum,
+/// count, max); returns its result and the busy fraction (when the engine
+/// tells).
 fn with_compaction_sampler<T>(
     db: &dyn Store,
+    tables: &mut (f64, u64, u64),
     work: impl FnOnce() -> Result<T, Box<dyn Error>>,
 ) -> Result<(T, Option<f64>), Box<dyn Error>> {
     let done = std::sync::atomic::AtomicBool::new(false);
     let (result, busy) = std::thread::scope(|s| {
         let sampler = s.spawn(|| {
             let (mut samples, mut busy, mut known) = (0u64, 0u64, true);
+            let mut seen = (0.0, 0u64, 0u64);
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                match db.disk().map(|d: DiskFigures| d.compactions_running) {
-                    Ok(Some(n)) => {
-                        samples += 1;
-                        busy += u64::from(n > 0);
+                match db.disk() {
+                    Ok(DiskFigures {
+                        table_bytes,
+                        compactions_running,
+                        ..
+                    }) => {
+                        seen.0 += table_bytes as f64;
+                        seen.1 += 1;
+                        seen.2 = seen.2.max(table_bytes);
+                        match compactions_running {
+                            Some(n) => {
+                                samples += 1;
+                                busy += u64::from(n > 0);
+                            }
+                            None => known = false,
+                        }
                     }
-                    _ => known = false,
+                    Err(_) => known = false,
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
-            (known && samples > 0).then(|| busy as f64 / samples as f64)
+            let busy = (known && samples > 0).then(|| busy as f64 / samples as f64);
+            (busy, seen)
         });
         let result = work();
         done.store(true, std::sync::atomic::Ordering::Relaxed);
-        (result, sampler.join().ok().flatten())
+        let (busy, seen) = sampler.join().unwrap_or((None, (0.0, 0, 0)));
+        tables.0 += seen.0;
+        tables.1 += seen.1;
+        tables.2 = tables.2.max(seen.2);
+        (result, busy)
     });
     Ok((result?, busy))
 }

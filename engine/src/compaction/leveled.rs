@@ -190,7 +190,10 @@ fn l0_task(options: &LeveledOptions, sstables: &[SstableInfo]) -> Option<Task> {
     } else {
         (candidates, 0)
     };
-    if inputs.len() < 2 {
+    // Merging one SSTable with nothing in L0 would only rewrite it; into
+    // L1 it goes alone (split at the SSTable size), as Cassandra moves a
+    // lone L0 SSTable up.
+    if inputs.is_empty() || (level == 0 && inputs.len() < 2) {
         return None;
     }
     Some(task(&inputs, level, options.sstable_bytes, "L0 compaction"))
