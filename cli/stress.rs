@@ -80,6 +80,9 @@ pub enum Workload {
     /// A major compaction; reports the space amplification of the state
     /// before it (table bytes before ÷ after).
     Compact,
+    /// readrandom while a major compaction runs beside it (its busy
+    /// percentage shows how much of the reads overlapped it).
+    Readwhilecompacting,
 }
 
 /// Values as db_bench makes them: slices of a buffer built from pieces
@@ -271,6 +274,21 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                         latency: histogram()?,
                     };
                     (o, None, None)
+                }
+                Workload::Readwhilecompacting => {
+                    let store = db.as_ref();
+                    let (o, busy) = std::thread::scope(|s| {
+                        let compaction = s.spawn(move || store.compact_all());
+                        let measured =
+                            with_compaction_sampler(store, &mut written.table_samples, || {
+                                run_one(store, args, Workload::Readrandom)
+                            });
+                        let compacted = compaction
+                            .join()
+                            .unwrap_or_else(|_| Err("the compaction thread panicked".into()));
+                        measured.and_then(|m| compacted.map(|()| m).map_err(Into::into))
+                    })?;
+                    (o, busy, None)
                 }
                 _ => {
                     let (o, busy) =
@@ -519,7 +537,7 @@ fn run_one(
                         };
                         let began = Instant::now();
                         match workload {
-                            Workload::Readrandom => {
+                            Workload::Readrandom | Workload::Readwhilecompacting => {
                                 if db.get(&k)?.is_some() {
                                     found += 1;
                                 }
