@@ -101,15 +101,8 @@ pub fn flush(memtable: &Memtable, target: &FlushTarget<'_>) -> Result<Option<Pat
     );
     let options = target.options;
     let writer_options = WriterOptions {
-        version: options.version,
-        partitioner: options.partitioner,
-        compression: options.compression,
-        chunk_length: options.chunk_length,
-        bloom_filter_fp_chance: options.bloom_filter_fp_chance,
-        expected_partitions: memtable.len() as u64,
-        originating_host_id: Some(target.host_id),
         commit_log_intervals: target.commit_log.into_iter().collect(),
-        ..WriterOptions::default()
+        ..options.writer_options(memtable.len() as u64, target.host_id)
     };
     let descriptor = Descriptor {
         dir: target.directory.to_path_buf(),

@@ -4,7 +4,7 @@ use crate::compaction::CompactionOptions;
 use ilion_commitlog::CommitLogOptions;
 use ilion_sstable::partitioner::Partitioner;
 use ilion_sstable::version::Version;
-use ilion_sstable::writer::DEFAULT_CHUNK_LENGTH;
+use ilion_sstable::writer::{WriterOptions, DEFAULT_CHUNK_LENGTH};
 use ilion_vfs::{FileSystem, RealFs};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -186,5 +186,25 @@ impl TableOptions {
         }
         self.compaction.validate()?;
         Ok(())
+    }
+
+    /// What an SSTable of this table written on `host_id` is written with,
+    /// its bloom filter sized for `expected_partitions`; commit log
+    /// intervals and level are left to the caller.
+    pub(crate) fn writer_options(
+        &self,
+        expected_partitions: u64,
+        host_id: [u8; 16],
+    ) -> WriterOptions {
+        WriterOptions {
+            version: self.version,
+            partitioner: self.partitioner,
+            compression: self.compression,
+            chunk_length: self.chunk_length,
+            bloom_filter_fp_chance: self.bloom_filter_fp_chance,
+            expected_partitions,
+            originating_host_id: Some(host_id),
+            ..WriterOptions::default()
+        }
     }
 }

@@ -6,11 +6,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::env_u64;
 use ilion::{Db, Options};
 use rand::{Rng, SeedableRng};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn value(key: u64, round: u64) -> Vec<u8> {
@@ -24,10 +26,7 @@ fn kill_writer_child() {
     let Ok(dir) = std::env::var("ILION_KILL_CHILD_DIR") else {
         return;
     };
-    let start: u64 = std::env::var("ILION_KILL_CHILD_ROUND")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let start = env_u64("ILION_KILL_CHILD_ROUND").unwrap();
     let db = Db::open(Path::new(&dir), Options::default()).unwrap();
     let mut out = std::io::stdout().lock();
     for i in 0u64.. {
@@ -45,10 +44,7 @@ fn kill_writer_child() {
 
 #[test]
 fn acknowledged_writes_survive_sigkill() {
-    let iterations: usize = std::env::var("ILION_KILL_ITERATIONS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+    let iterations = env_u64("ILION_KILL_ITERATIONS").unwrap_or(20) as usize;
     let dir = tempfile::tempdir().unwrap();
     Db::open(dir.path(), Options::default())
         .unwrap()
@@ -60,31 +56,22 @@ fn acknowledged_writes_survive_sigkill() {
     let mut round = 0u64;
     let mut total = 0usize;
     for iteration in 0..iterations {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "kill_writer_child",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("ILION_KILL_CHILD_DIR", dir.path())
-            .env("ILION_KILL_CHILD_ROUND", round.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        let (mut child, rx, reader) = common::spawn_child(
+            "kill_writer_child",
+            [
+                ("ILION_KILL_CHILD_DIR", dir.path().as_os_str().to_owned()),
+                ("ILION_KILL_CHILD_ROUND", round.to_string().into()),
+            ],
+            Stdio::null(),
+            |line| {
                 let mut parts = line.split_whitespace();
-                if parts.next() == Some("ack") {
+                (parts.next() == Some("ack")).then(|| {
                     let key: u64 = parts.next().unwrap().parse().unwrap();
                     let r: u64 = parts.next().unwrap().parse().unwrap();
-                    let _ = tx.send((key, r));
-                }
-            }
-        });
+                    (key, r)
+                })
+            },
+        );
         // Let it write for a while (its first acknowledgement included).
         let _ = rx.recv_timeout(Duration::from_secs(30));
         let run = Duration::from_millis(rng.random_range(20..300));

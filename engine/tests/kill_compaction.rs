@@ -30,64 +30,27 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{check, env_u64, expected_race, value, Logs, State};
 use ilion::commitlog::{CommitLogOptions, SyncMode};
-use ilion::compaction::{
-    CompactionOptions, LeveledOptions, SizeTieredOptions, Strategy, TimeWindowOptions,
-    UnifiedOptions,
-};
-use ilion::sstable::schema::TableSchema;
-use ilion::{Db, Error, Options, TableOptions};
+use ilion::compaction::CompactionOptions;
+use ilion::vfs::RealFs;
+use ilion::{Db, Options};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::{BufRead, BufReader, Write};
-use std::ops::Bound;
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Keys written: few enough that most are overwritten or deleted across
 /// SSTables.
 const KEYS: u64 = 600;
 
-/// The value of `key` written in `round`: incompressible, 100 to 700 bytes.
-fn value(key: u64, round: u64) -> Vec<u8> {
-    let mut rng = StdRng::seed_from_u64(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ round);
-    let mut v = format!("{key}-{round}-").into_bytes();
-    let len = 100 + (round % 600) as usize;
-    v.extend((v.len()..len).map(|_| rng.random::<u8>()));
-    v
-}
-
-/// The compaction options of iteration `i`.
+/// The compaction options of iteration `i` (time windows of 2 s).
 fn strategy(i: usize) -> CompactionOptions {
-    let strategy = match i % 4 {
-        0 => Strategy::SizeTiered(SizeTieredOptions {
-            min_threshold: 2,
-            min_sstable_bytes: 16 << 10,
-            ..SizeTieredOptions::default()
-        }),
-        1 => Strategy::Leveled(LeveledOptions {
-            sstable_bytes: 64 << 10,
-            fanout: 4,
-            ..LeveledOptions::default()
-        }),
-        2 => Strategy::Unified(UnifiedOptions {
-            scaling_parameters: vec![0],
-            target_sstable_bytes: 256 << 10,
-            min_sstable_bytes: 64 << 10,
-            ..UnifiedOptions::default()
-        }),
-        _ => Strategy::TimeWindow(TimeWindowOptions {
-            window_seconds: 2,
-            min_threshold: 2,
-            ..TimeWindowOptions::default()
-        }),
-    };
-    CompactionOptions {
-        strategy,
-        ..CompactionOptions::default()
-    }
+    common::strategy(i as u64, 2)
 }
 
 fn options(compaction_threads: usize, throughput: u64) -> Options {
@@ -102,21 +65,11 @@ fn options(compaction_threads: usize, throughput: u64) -> Options {
     }
 }
 
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|s| s.parse().ok())
-}
-
 /// Prints one line in one write: lines of both threads never mix.
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}").unwrap();
     out.flush().unwrap();
-}
-
-/// Errors a concurrent compaction explains: the SSTables chosen went away
-/// meanwhile.
-fn expected_race(e: &Error) -> bool {
-    matches!(e, Error::Invalid(m) if m.contains("not live") || m.contains("no longer live"))
 }
 
 /// Runs major and user-defined compactions until killed.
@@ -131,20 +84,9 @@ fn compactor(db: &Db, seed: u64) {
         let result = match (first, rng.random_range(0..4)) {
             (true, _) | (false, 0) => db.compact("kv"),
             (false, 1) => {
-                let mut ids: Vec<u64> = db
-                    .sstables("kv")
-                    .unwrap()
-                    .iter()
-                    .filter(|s| !s.compacting)
-                    .map(|s| s.id)
-                    .collect();
-                if ids.len() < 2 {
+                let chosen = common::choose_sstables(db, &mut rng, 4).unwrap();
+                if chosen.is_empty() {
                     continue;
-                }
-                let n = rng.random_range(2..=ids.len().min(4));
-                let mut chosen = Vec::new();
-                for _ in 0..n {
-                    chosen.push(ids.swap_remove(rng.random_range(0..ids.len())));
                 }
                 db.compact_sstables("kv", &chosen, 0)
             }
@@ -194,9 +136,8 @@ fn kill_compaction_child() {
     }
 }
 
-/// What the model knows of a key: its last acknowledged put's round, or
-/// `None` (deleted or never written).
-type Model = HashMap<u64, Option<u64>>;
+/// What the model knows of each key.
+type Model = BTreeMap<u64, State>;
 
 /// One line of the child's output.
 #[derive(Debug)]
@@ -222,169 +163,12 @@ fn parse_line(line: &str) -> Option<Line> {
     })
 }
 
-/// What the transaction logs in a directory say: generations whose
-/// removal was committed, and outputs of uncommitted transactions.
-#[derive(Debug, Default)]
-struct Logs {
-    count: usize,
-    committed: usize,
-    removed: BTreeSet<u64>,
-    abandoned: BTreeSet<u64>,
-}
-
-/// `oa-12-big` → 12.
-fn generation_of(base: &str) -> Option<u64> {
-    base.split('-').nth(1)?.parse().ok()
-}
-
-/// Reads a log's complete lines (`KIND:[argument][crc]\n`); a torn last
-/// line is ignored.
-fn read_log(text: &str, logs: &mut Logs) {
-    let mut added = Vec::new();
-    let mut removed = Vec::new();
-    let mut committed = false;
-    for line in text.split_inclusive('\n') {
-        let Some(line) = line.strip_suffix('\n') else {
-            break;
-        };
-        let Some((record, _crc)) = line.rsplit_once('[') else {
-            break;
-        };
-        let Some((kind, argument)) = record.split_once(":[") else {
-            break;
-        };
-        let argument = argument.trim_end_matches(']');
-        match kind {
-            "ADD" => added.extend(generation_of(argument)),
-            "REMOVE" => removed.extend(generation_of(argument)),
-            "COMMIT" => committed = true,
-            _ => break,
-        }
-    }
-    logs.count += 1;
-    if committed {
-        logs.committed += 1;
-        logs.removed.extend(removed);
-    } else {
-        logs.abandoned.extend(added);
-    }
-}
-
+/// The names of the transaction logs in the table directory `dir`, and
+/// what they say.
 fn directory_logs(dir: &Path) -> (Vec<String>, Logs) {
-    let mut logs = Logs::default();
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        if name.contains("_txn_") && name.ends_with(".log") {
-            let text = std::fs::read(dir.join(&name)).unwrap_or_default();
-            read_log(&String::from_utf8_lossy(&text), &mut logs);
-            names.push(name);
-        }
-    }
-    (names, logs)
-}
-
-/// Checks the reopened table's files and data against the model; resolves
-/// the uncertain operation to what was read. Returns the keys checked.
-fn check(
-    db: &Db,
-    table_dir: &Path,
-    logs: &Logs,
-    model: &mut Model,
-    uncertain: &[(u64, Option<u64>)],
-    iteration: usize,
-) -> usize {
-    let live: BTreeSet<u64> = db.sstables("kv").unwrap().iter().map(|s| s.id).collect();
-    for entry in std::fs::read_dir(table_dir).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        assert!(
-            !name.contains("_txn_") && !name.starts_with("tmp-"),
-            "iteration {iteration}: {name} left after reopen"
-        );
-        let generation = generation_of(&name);
-        assert!(
-            generation.is_some_and(|g| live.contains(&g)),
-            "iteration {iteration}: {name} belongs to no live SSTable (live: {live:?})"
-        );
-    }
-    let back: Vec<&u64> = logs.removed.intersection(&live).collect();
-    assert!(
-        back.is_empty(),
-        "iteration {iteration}: inputs {back:?} of a committed compaction are live again"
-    );
-    let kept: Vec<&u64> = logs.abandoned.intersection(&live).collect();
-    assert!(
-        kept.is_empty(),
-        "iteration {iteration}: outputs {kept:?} of an uncommitted compaction are live"
-    );
-    let read = |key: u64| {
-        db.get("kv", &key.to_be_bytes())
-            .unwrap()
-            .map(|v| v.to_vec())
-    };
-    for &(key, _) in uncertain {
-        let before = model.get(&key).copied().flatten();
-        let candidates: Vec<Option<u64>> = std::iter::once(before)
-            .chain(uncertain.iter().filter(|(k, _)| *k == key).map(|(_, a)| *a))
-            .collect();
-        let got = read(key);
-        let now = candidates
-            .iter()
-            .find(|r| r.map(|r| value(key, r)) == got)
-            .unwrap_or_else(|| {
-                panic!(
-                    "iteration {iteration}: key {key}, with an operation in flight at a kill \
-                     (acknowledged {before:?}, in flight {candidates:?}), reads {:?}",
-                    got.as_deref()
-                        .map(|v| String::from_utf8_lossy(&v[..v.len().min(12)]).into_owned())
-                )
-            });
-        model.insert(key, *now);
-    }
-    let mut checked = 0;
-    for key in 0..KEYS {
-        let expected = model.get(&key).copied().flatten().map(|r| value(key, r));
-        let got = read(key);
-        if got != expected {
-            let what = if expected.is_none() {
-                "acknowledged delete (or never written) reads a value: resurrected"
-            } else {
-                "acknowledged put lost or stale"
-            };
-            panic!(
-                "iteration {iteration}: key {key}: {what}: expected {:?}, read {:?}",
-                model.get(&key),
-                got.as_deref()
-                    .map(|v| String::from_utf8_lossy(&v[..v.len().min(12)]).into_owned())
-            );
-        }
-        checked += 1;
-    }
-    let scan = db
-        .scan("kv", Bound::Unbounded, Bound::Unbounded, usize::MAX)
-        .unwrap();
-    let mut seen = HashSet::new();
-    for (k, v) in &scan {
-        let key = u64::from_be_bytes(k.as_ref().try_into().unwrap());
-        assert!(
-            seen.insert(key),
-            "iteration {iteration}: scan returns {key} twice"
-        );
-        let expected = model.get(&key).copied().flatten().map(|r| value(key, r));
-        assert_eq!(
-            Some(v.to_vec()),
-            expected,
-            "iteration {iteration}: scan disagrees on key {key}"
-        );
-    }
-    let expected_keys = model.values().filter(|r| r.is_some()).count();
-    assert_eq!(
-        seen.len(),
-        expected_keys,
-        "iteration {iteration}: scan returns {} keys, model has {expected_keys}",
-        seen.len()
-    );
-    checked
+    common::directory_logs(common::names(&RealFs, dir), |name| {
+        std::fs::read(dir.join(name)).unwrap_or_default()
+    })
 }
 
 /// The result of one kill.
@@ -422,36 +206,29 @@ fn kill_one(
     throughput: u64,
     when: When,
     model: &mut Model,
-    uncertain: &mut Vec<(u64, Option<u64>)>,
+    uncertain: &mut Vec<(u64, State)>,
 ) -> Kill {
     let stderr_path = dir.join("child-stderr.txt");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "kill_compaction_child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("ILION_KILL_COMPACTION_CHILD_DIR", dir.join("db"))
-        .env("ILION_KILL_COMPACTION_CHILD_ROUND", round.to_string())
-        .env("ILION_KILL_COMPACTION_CHILD_SEED", seed.to_string())
-        .env(
-            "ILION_KILL_COMPACTION_CHILD_THROUGHPUT",
-            throughput.to_string(),
-        )
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(parsed) = parse_line(&line) {
-                let _ = tx.send(parsed);
-            }
-        }
-    });
+    let (mut child, rx, reader) = common::spawn_child(
+        "kill_compaction_child",
+        [
+            (
+                "ILION_KILL_COMPACTION_CHILD_DIR",
+                dir.join("db").into_os_string(),
+            ),
+            (
+                "ILION_KILL_COMPACTION_CHILD_ROUND",
+                round.to_string().into(),
+            ),
+            ("ILION_KILL_COMPACTION_CHILD_SEED", seed.to_string().into()),
+            (
+                "ILION_KILL_COMPACTION_CHILD_THROUGHPUT",
+                throughput.to_string().into(),
+            ),
+        ],
+        std::fs::File::create(&stderr_path).unwrap().into(),
+        parse_line,
+    );
     let mut early = Vec::new();
     let started = Instant::now();
     let mut startup = None;
@@ -481,9 +258,9 @@ fn kill_one(
     child.wait().unwrap();
     // Before anything else touches the directory: what the kill left.
     let (log_names, logs) = directory_logs(table_dir);
-    let tmp_files = std::fs::read_dir(table_dir)
-        .unwrap()
-        .any(|e| e.unwrap().file_name().to_string_lossy().starts_with("tmp-"));
+    let tmp_files = common::names(&RealFs, table_dir)
+        .iter()
+        .any(|n| n.starts_with("tmp-"));
     reader.join().unwrap();
     let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     assert!(
@@ -499,7 +276,7 @@ fn kill_one(
         next_round: round,
         startup,
     };
-    let mut pending: Option<(u64, u64, Option<u64>)> = None;
+    let mut pending: Option<(u64, u64, State)> = None;
     for line in early.into_iter().chain(rx.try_iter()) {
         match line {
             Line::Put(key, r) => pending = Some((r, key, Some(r))),
@@ -535,19 +312,7 @@ fn compactions_survive_sigkill() {
     let db_dir: PathBuf = dir.path().join("db");
     let table_dir = {
         let db = Db::open(&db_dir, options(0, 0)).unwrap();
-        let info = db
-            .create_table(
-                "kv",
-                TableSchema::key_value(),
-                TableOptions {
-                    memtable_bytes: 64 << 10,
-                    gc_grace_seconds: 0,
-                    compaction: strategy(0),
-                    ..TableOptions::default()
-                },
-            )
-            .unwrap();
-        info.directory
+        common::create_table(&db, strategy(0))
     };
     let mut rng = StdRng::seed_from_u64(seed);
     let mut model = Model::new();
@@ -620,7 +385,15 @@ fn compactions_survive_sigkill() {
         }
         let db = Db::open(&db_dir, options(0, 0))
             .unwrap_or_else(|e| panic!("iteration {iteration}: reopen failed: {e}"));
-        checked += check(&db, &table_dir, &logs, &mut model, &uncertain, iteration);
+        checked += check(
+            &db,
+            common::names(&RealFs, &table_dir),
+            &logs,
+            &mut model,
+            &uncertain,
+            0..KEYS,
+            &format!("iteration {iteration}"),
+        );
         db.set_compaction("kv", strategy(iteration + 1)).unwrap();
     }
     eprintln!(

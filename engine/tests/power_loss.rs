@@ -7,26 +7,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use ilion::commitlog::{CommitLogOptions, SyncMode};
+mod common;
+
+use common::{env_u64, sim_options};
 use ilion::sstable::schema::TableSchema;
 use ilion::vfs::SimFs;
-use ilion::{Db, Options, TableOptions};
+use ilion::{Db, TableOptions};
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-
-fn options(sim: &Arc<SimFs>) -> Options {
-    Options {
-        fs: sim.clone(),
-        commitlog: CommitLogOptions {
-            segment_size: 64 << 10,
-            sync_mode: SyncMode::Batch,
-            ..CommitLogOptions::default()
-        },
-        ..Options::default()
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Last {
@@ -70,7 +60,7 @@ fn workload(db: &Db, seed: u64) -> HashMap<u32, Last> {
 }
 
 fn fresh(sim: &Arc<SimFs>) -> Db {
-    let db = Db::open(Path::new("/db"), options(sim)).unwrap();
+    let db = Db::open(Path::new("/db"), sim_options(sim)).unwrap();
     db.create_table(
         "kv",
         TableSchema::key_value(),
@@ -85,10 +75,7 @@ fn fresh(sim: &Arc<SimFs>) -> Db {
 
 #[test]
 fn acknowledged_writes_survive_power_loss_at_random_io_points() {
-    let trials: u64 = std::env::var("ILION_POWER_LOSS_TRIALS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100);
+    let trials = env_u64("ILION_POWER_LOSS_TRIALS").unwrap_or(100);
     // How many operations a whole run takes, to place the cuts.
     let total_ops = {
         let sim = Arc::new(SimFs::new());
@@ -107,7 +94,7 @@ fn acknowledged_writes_survive_power_loss_at_random_io_points() {
         let acked = workload(&db, trial);
         drop(db);
         sim.crash(trial);
-        let db = Db::open(Path::new("/db"), options(&sim))
+        let db = Db::open(Path::new("/db"), sim_options(&sim))
             .unwrap_or_else(|e| panic!("trial {trial}: reopen failed: {e}"));
         for (&key, &last) in &acked {
             let got = db

@@ -28,83 +28,39 @@
 
 #![allow(clippy::unwrap_used)]
 
-use ilion::commitlog::{CommitLogOptions, SyncMode};
-use ilion::compaction::{
-    CompactionOptions, LeveledOptions, SizeTieredOptions, Strategy, TimeWindowOptions,
-    UnifiedOptions,
-};
+mod common;
+
+use common::{env_u64, expected_race, is_log, names, value, Logs, State};
+use ilion::compaction::CompactionOptions;
 use ilion::sstable::reconcile::DeletionTime;
 use ilion::sstable::rows::Partition;
-use ilion::sstable::schema::TableSchema;
-use ilion::vfs::{FileSystem, SimFs};
-use ilion::{Db, Error, Options, TableOptions};
+use ilion::vfs::SimFs;
+use ilion::{Db, Options};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::ops::Bound;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 const KEYS: u32 = 300;
 
-/// The value of `key` written in `round`: incompressible, 100 to 700 bytes.
-fn value(key: u32, round: u64) -> Vec<u8> {
-    let mut rng = StdRng::seed_from_u64(u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ round);
-    let mut v = format!("{key}-{round}-").into_bytes();
-    let len = 100 + (round % 600) as usize;
-    v.extend((v.len()..len).map(|_| rng.random::<u8>()));
-    v
-}
-
+/// The compaction options of `trial` (time windows of 1 s), background
+/// compaction on or off.
 fn strategy(trial: u64, enabled: bool) -> CompactionOptions {
-    let strategy = match trial % 4 {
-        0 => Strategy::SizeTiered(SizeTieredOptions {
-            min_threshold: 2,
-            min_sstable_bytes: 16 << 10,
-            ..SizeTieredOptions::default()
-        }),
-        1 => Strategy::Leveled(LeveledOptions {
-            sstable_bytes: 64 << 10,
-            fanout: 4,
-            ..LeveledOptions::default()
-        }),
-        2 => Strategy::Unified(UnifiedOptions {
-            scaling_parameters: vec![0],
-            target_sstable_bytes: 256 << 10,
-            min_sstable_bytes: 64 << 10,
-            ..UnifiedOptions::default()
-        }),
-        _ => Strategy::TimeWindow(TimeWindowOptions {
-            window_seconds: 1,
-            min_threshold: 2,
-            ..TimeWindowOptions::default()
-        }),
-    };
     CompactionOptions {
-        strategy,
         enabled,
-        ..CompactionOptions::default()
+        ..common::strategy(trial, 1)
     }
 }
 
 fn options(sim: &Arc<SimFs>, compaction_threads: usize) -> Options {
     Options {
-        fs: sim.clone(),
-        commitlog: CommitLogOptions {
-            segment_size: 64 << 10,
-            sync_mode: SyncMode::Batch,
-            ..CommitLogOptions::default()
-        },
         compaction_threads,
         compaction_throughput_bytes_per_second: 0,
-        ..Options::default()
+        ..common::sim_options(sim)
     }
 }
-
-/// A key's acknowledged state: the round of its last put, or `None`
-/// (deleted or never written).
-type State = Option<u64>;
 
 /// What was acknowledged, and the operation that failed (either outcome
 /// is right for it).
@@ -158,7 +114,7 @@ impl Writer {
         let round = self.round;
         let (key, after, result) = if live.is_empty() || self.rng.random_bool(put_share) {
             let key = self.rng.random_range(0..KEYS);
-            let r = db.put("kv", &key.to_be_bytes(), &value(key, round));
+            let r = db.put("kv", &key.to_be_bytes(), &value(key.into(), round));
             (key, Some(round), r)
         } else {
             // Deletions of keys that hold values, mostly in older SSTables.
@@ -196,18 +152,7 @@ impl Writer {
 fn load(sim: &Arc<SimFs>, trial: u64, model: &mut Model) -> (Db, PathBuf, Writer) {
     let threads = 1 + (trial / 4 % 2) as usize;
     let db = Db::open(Path::new("/db"), options(sim, threads)).unwrap();
-    let info = db
-        .create_table(
-            "kv",
-            TableSchema::key_value(),
-            TableOptions {
-                memtable_bytes: 64 << 10,
-                gc_grace_seconds: 0,
-                compaction: strategy(trial, false),
-                ..TableOptions::default()
-            },
-        )
-        .unwrap();
+    let dir = common::create_table(&db, strategy(trial, false));
     let mut writer = Writer {
         rng: StdRng::seed_from_u64(trial),
         round: 0,
@@ -218,13 +163,7 @@ fn load(sim: &Arc<SimFs>, trial: u64, model: &mut Model) -> (Db, PathBuf, Writer
         writer.ops(&db, model, n, put_share).unwrap();
         db.flush().unwrap();
     }
-    (db, info.directory, writer)
-}
-
-/// Whether an error is one a concurrent compaction explains (the SSTables
-/// chosen went away meanwhile).
-fn expected_race(e: &Error) -> bool {
-    matches!(e, Error::Invalid(m) if m.contains("not live") || m.contains("no longer live"))
+    (db, dir, writer)
 }
 
 /// The compaction phase: background compaction on, a user-defined and a
@@ -240,18 +179,8 @@ fn compaction_phase(
     let start = sim.op_count();
     db.set_compaction("kv", strategy(trial, true))?;
     writer.ops(db, model, 15, 0.6)?;
-    let mut ids: Vec<u64> = db
-        .sstables("kv")?
-        .iter()
-        .filter(|s| !s.compacting)
-        .map(|s| s.id)
-        .collect();
-    if ids.len() >= 2 {
-        let n = writer.rng.random_range(2..=ids.len().min(3));
-        let mut chosen = Vec::new();
-        for _ in 0..n {
-            chosen.push(ids.swap_remove(writer.rng.random_range(0..ids.len())));
-        }
+    let chosen = common::choose_sstables(db, &mut writer.rng, 3)?;
+    if !chosen.is_empty() {
         let from = sim.op_count() - start;
         match db.compact_sstables("kv", &chosen, 0) {
             Err(e) if expected_race(&e) => {}
@@ -267,164 +196,27 @@ fn compaction_phase(
     db.flush()
 }
 
-/// What the transaction logs in a directory say.
-#[derive(Debug, Default)]
-struct Logs {
-    count: usize,
-    committed: usize,
-    /// Inputs of committed transactions.
-    removed: BTreeSet<u64>,
-    /// Outputs of uncommitted ones.
-    abandoned: BTreeSet<u64>,
-}
-
-/// `oa-12-big` → 12.
-fn generation_of(base: &str) -> Option<u64> {
-    base.split('-').nth(1)?.parse().ok()
-}
-
-fn is_log(name: &str) -> bool {
-    name.contains("_txn_") && name.ends_with(".log")
-}
-
-/// Reads the complete lines of a log (`KIND:[argument][crc]\n`); a torn
-/// last line is ignored.
-fn read_log(text: &str, logs: &mut Logs) {
-    let (mut added, mut removed, mut committed) = (Vec::new(), Vec::new(), false);
-    for line in text.split_inclusive('\n') {
-        let Some(line) = line.strip_suffix('\n') else {
-            break;
-        };
-        let Some((record, _crc)) = line.rsplit_once('[') else {
-            break;
-        };
-        let Some((kind, argument)) = record.split_once(":[") else {
-            break;
-        };
-        let argument = argument.trim_end_matches(']');
-        match kind {
-            "ADD" => added.extend(generation_of(argument)),
-            "REMOVE" => removed.extend(generation_of(argument)),
-            "COMMIT" => committed = true,
-            _ => break,
-        }
-    }
-    logs.count += 1;
-    if committed {
-        logs.committed += 1;
-        logs.removed.extend(removed);
-    } else {
-        logs.abandoned.extend(added);
-    }
-}
-
-fn names(fs: &dyn FileSystem, dir: &Path) -> Vec<String> {
-    fs.list_dir(dir)
-        .unwrap()
-        .into_iter()
-        .map(|n| n.into_string().unwrap())
-        .collect()
-}
-
 fn directory_logs(sim: &SimFs, dir: &Path) -> Logs {
-    let mut logs = Logs::default();
-    for name in names(sim, dir).iter().filter(|n| is_log(n)) {
-        let text = sim.contents(&dir.join(name)).unwrap_or_default();
-        read_log(&String::from_utf8_lossy(&text), &mut logs);
-    }
-    logs
+    common::directory_logs(names(sim, dir), |name| {
+        sim.contents(&dir.join(name)).unwrap_or_default()
+    })
+    .1
 }
 
 /// Checks the reopened table's files and data against the model (the
 /// unsure operation is resolved to what was read). Returns the keys
 /// checked.
 fn check(db: &Db, sim: &SimFs, dir: &Path, logs: &Logs, model: &mut Model, what: &str) -> usize {
-    let live: BTreeSet<u64> = db.sstables("kv").unwrap().iter().map(|s| s.id).collect();
-    for name in names(sim, dir) {
-        assert!(
-            !is_log(&name) && !name.starts_with("tmp-"),
-            "{what}: {name} left after reopen"
-        );
-        assert!(
-            generation_of(&name).is_some_and(|g| live.contains(&g)),
-            "{what}: {name} belongs to no live SSTable (live: {live:?})"
-        );
-    }
-    let back: Vec<&u64> = logs.removed.intersection(&live).collect();
-    assert!(
-        back.is_empty(),
-        "{what}: inputs {back:?} of a committed compaction are live again"
-    );
-    let kept: Vec<&u64> = logs.abandoned.intersection(&live).collect();
-    assert!(
-        kept.is_empty(),
-        "{what}: outputs {kept:?} of an uncommitted compaction are live"
-    );
-    let read = |key: u32| {
-        db.get("kv", &key.to_be_bytes())
-            .unwrap()
-            .map(|v| v.to_vec())
-    };
-    if let Some((key, after)) = model.unsure.take() {
-        let before = model.keys.get(&key).copied().flatten();
-        let got = read(key);
-        let as_value = |r: State| r.map(|r| value(key, r));
-        assert!(
-            got == as_value(before) || got == as_value(after),
-            "{what}: key {key}, whose last operation failed ({before:?} -> {after:?}), reads neither"
-        );
-        let now = if got == as_value(after) {
-            after
-        } else {
-            before
-        };
-        model.keys.insert(key, now);
-    }
-    let mut checked = 0;
-    for key in 0..KEYS {
-        let expected = model.keys.get(&key).copied().flatten();
-        let got = read(key);
-        if got != expected.map(|r| value(key, r)) {
-            let why = if expected.is_none() {
-                "deleted (or never written) key reads a value: resurrected"
-            } else {
-                "acknowledged put lost or stale"
-            };
-            panic!(
-                "{what}: key {key}: {why}: expected round {expected:?}, read {:?}",
-                got.as_deref()
-                    .map(|v| String::from_utf8_lossy(&v[..v.len().min(12)]).into_owned())
-            );
-        }
-        checked += 1;
-    }
-    let scan = db
-        .scan("kv", Bound::Unbounded, Bound::Unbounded, usize::MAX)
-        .unwrap();
-    let mut seen = HashSet::new();
-    for (k, v) in &scan {
-        let key = u32::from_be_bytes(k.as_ref().try_into().unwrap());
-        assert!(seen.insert(key), "{what}: scan returns {key} twice");
-        let expected = model
-            .keys
-            .get(&key)
-            .copied()
-            .flatten()
-            .map(|r| value(key, r));
-        assert_eq!(
-            Some(v.to_vec()),
-            expected,
-            "{what}: scan disagrees on {key}"
-        );
-    }
-    let live_keys = model.keys.values().filter(|s| s.is_some()).count();
-    assert_eq!(
-        seen.len(),
-        live_keys,
-        "{what}: scan returns {} keys, model {live_keys}",
-        seen.len()
-    );
-    checked
+    let unsure = model.unsure.take();
+    common::check(
+        db,
+        names(sim, dir),
+        logs,
+        &mut model.keys,
+        unsure.as_slice(),
+        0..KEYS,
+        what,
+    )
 }
 
 /// The compaction phase of a trial's strategy and thread count with
@@ -485,10 +277,6 @@ impl Phase {
         }
         unreachable!("within the spans")
     }
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|s| s.parse().ok())
 }
 
 /// Opens the database after a crash, cutting the power once more within

@@ -274,6 +274,7 @@ fn task(inputs: &[&SstableInfo], level: u32, max_output_bytes: u64, reason: &str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compaction::plan::test_support::{sorted, sstable};
 
     fn options() -> LeveledOptions {
         LeveledOptions {
@@ -294,18 +295,8 @@ mod tests {
 
     fn sst(id: u64, level: u32, bytes: u64, first: i64, last: i64) -> SstableInfo {
         SstableInfo {
-            id,
-            bytes,
-            first_token: first,
-            last_token: last,
-            min_timestamp: id as i64,
-            max_timestamp: id as i64,
-            max_local_deletion_time: i64::MAX,
             level,
-            droppable_tombstone_ratio: 0.0,
-            age_seconds: 0,
-            partitions: 10,
-            compacting: false,
+            ..sstable(id, bytes, first, last)
         }
     }
 
@@ -318,11 +309,6 @@ mod tests {
                 sst(first_id + i, level, bytes, first, first + 999)
             })
             .collect()
-    }
-
-    fn sorted(mut ids: Vec<u64>) -> Vec<u64> {
-        ids.sort_unstable();
-        ids
     }
 
     #[test]

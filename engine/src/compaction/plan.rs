@@ -76,3 +76,36 @@ pub struct Task {
     /// Why (for logs and stats), e.g. "size-tiered bucket of 4".
     pub reason: String,
 }
+
+/// Fixtures the strategies' tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::SstableInfo;
+
+    /// A level-0 SSTable over the tokens `first..=last`, both its
+    /// timestamps `id`, holding 10 partitions of data that never expires
+    /// and no tombstones, just added and not compacting; tests override
+    /// the fields they vary.
+    pub(crate) fn sstable(id: u64, bytes: u64, first: i64, last: i64) -> SstableInfo {
+        SstableInfo {
+            id,
+            bytes,
+            first_token: first,
+            last_token: last,
+            min_timestamp: id as i64,
+            max_timestamp: id as i64,
+            max_local_deletion_time: i64::MAX,
+            level: 0,
+            droppable_tombstone_ratio: 0.0,
+            age_seconds: 0,
+            partitions: 10,
+            compacting: false,
+        }
+    }
+
+    /// `ids` in ascending order.
+    pub(crate) fn sorted(mut ids: Vec<u64>) -> Vec<u64> {
+        ids.sort_unstable();
+        ids
+    }
+}

@@ -512,16 +512,9 @@ impl Table {
                 .collect(),
         );
         let writer_options = WriterOptions {
-            version: options.version,
-            partitioner: options.partitioner,
-            compression: options.compression,
-            chunk_length: options.chunk_length,
-            bloom_filter_fp_chance: options.bloom_filter_fp_chance,
-            expected_partitions,
-            originating_host_id: Some(env.host_id),
             commit_log_intervals: intervals,
             sstable_level: i32::try_from(task.output_level).unwrap_or(0),
-            ..WriterOptions::default()
+            ..options.writer_options(expected_partitions, env.host_id)
         };
         let on_board = env.board.start(
             &self.definition.keyspace,

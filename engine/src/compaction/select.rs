@@ -244,6 +244,7 @@ mod tests {
     use crate::compaction::options::{
         LeveledOptions, SizeTieredOptions, TimeWindowOptions, UnifiedOptions,
     };
+    use crate::compaction::plan::test_support::sstable;
 
     const DAY: u64 = 86_400;
 
@@ -257,18 +258,10 @@ mod tests {
 
     fn sst(id: u64, bytes: u64, first: i64, last: i64) -> SstableInfo {
         SstableInfo {
-            id,
-            bytes,
-            first_token: first,
-            last_token: last,
             min_timestamp: 1000 * id as i64,
             max_timestamp: 1000 * id as i64 + 999,
-            max_local_deletion_time: i64::MAX,
-            level: 0,
-            droppable_tombstone_ratio: 0.0,
-            age_seconds: 0,
             partitions: 100,
-            compacting: false,
+            ..sstable(id, bytes, first, last)
         }
     }
 

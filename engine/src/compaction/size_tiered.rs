@@ -120,24 +120,12 @@ pub fn next_task(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compaction::plan::test_support::sstable;
 
     const MIB: u64 = 1 << 20;
 
     fn sst(id: u64, bytes: u64) -> SstableInfo {
-        SstableInfo {
-            id,
-            bytes,
-            first_token: -1000,
-            last_token: 1000,
-            min_timestamp: id as i64,
-            max_timestamp: id as i64,
-            max_local_deletion_time: i64::MAX,
-            level: 0,
-            droppable_tombstone_ratio: 0.0,
-            age_seconds: 0,
-            partitions: 10,
-            compacting: false,
-        }
+        sstable(id, bytes, -1000, 1000)
     }
 
     fn ctx() -> Context {

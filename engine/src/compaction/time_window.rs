@@ -131,6 +131,7 @@ pub fn newest_window_count(options: &TimeWindowOptions, sstables: &[SstableInfo]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compaction::plan::test_support::sstable;
 
     const HOUR: i64 = 3600;
     const MICROS: i64 = 1_000_000;
@@ -155,18 +156,9 @@ mod tests {
     fn sst(id: u64, hour: i64, bytes: u64) -> SstableInfo {
         let ts = hour * HOUR * MICROS + id as i64;
         SstableInfo {
-            id,
-            bytes,
-            first_token: 0,
-            last_token: 1000,
             min_timestamp: ts,
             max_timestamp: ts,
-            max_local_deletion_time: i64::MAX,
-            level: 0,
-            droppable_tombstone_ratio: 0.0,
-            age_seconds: 0,
-            partitions: 10,
-            compacting: false,
+            ..sstable(id, bytes, 0, 1000)
         }
     }
 

@@ -389,6 +389,7 @@ pub fn max_overlap(sstables: &[SstableInfo]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compaction::plan::test_support::{sorted, sstable};
 
     const MIB: u64 = 1 << 20;
     const GIB: f64 = (1u64 << 30) as f64;
@@ -419,24 +420,9 @@ mod tests {
 
     fn sst(id: u64, bytes: u64, first: i64, last: i64) -> SstableInfo {
         SstableInfo {
-            id,
-            bytes,
-            first_token: first,
-            last_token: last,
-            min_timestamp: id as i64,
-            max_timestamp: id as i64,
-            max_local_deletion_time: i64::MAX,
-            level: 0,
-            droppable_tombstone_ratio: 0.0,
-            age_seconds: 0,
             partitions: 1000,
-            compacting: false,
+            ..sstable(id, bytes, first, last)
         }
-    }
-
-    fn sorted(mut ids: Vec<u64>) -> Vec<u64> {
-        ids.sort_unstable();
-        ids
     }
 
     #[test]
