@@ -85,6 +85,17 @@ impl CompactionArg {
     }
 }
 
+/// Ilion's compaction settings on the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct IlionCompaction {
+    /// The strategy, with Cassandra's defaults.
+    pub strategy: CompactionArg,
+    /// Leveled / unified SSTable size in MiB, when not the default.
+    pub sstable_size_mb: Option<u64>,
+    /// Throughput limit in MiB/s (0: unlimited).
+    pub throughput_mb: u64,
+}
+
 /// What an engine tells of its files.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DiskFigures {
@@ -93,6 +104,8 @@ pub struct DiskFigures {
     /// Bytes its flushes and compactions have written so far (write-ahead
     /// log excluded), when the engine counts them.
     pub written_bytes: Option<u64>,
+    /// The part of `written_bytes` flushes wrote.
+    pub flushed_bytes: Option<u64>,
     /// Compactions running now, when the engine tells.
     pub compactions_running: Option<u64>,
 }
@@ -129,16 +142,10 @@ pub fn open(
     engine: EngineArg,
     dir: &Path,
     sync: SyncArg,
-    compaction: CompactionArg,
-    sstable_size_mb: Option<u64>,
+    compaction: IlionCompaction,
 ) -> Result<Box<dyn Store>> {
     match engine {
-        EngineArg::Ilion => Ok(Box::new(IlionStore::open(
-            dir,
-            sync,
-            compaction,
-            sstable_size_mb,
-        )?)),
+        EngineArg::Ilion => Ok(Box::new(IlionStore::open(dir, sync, compaction)?)),
         #[cfg(feature = "peers")]
         EngineArg::Rocksdb => Ok(Box::new(peers::RocksStore::open(dir, sync)?)),
         #[cfg(feature = "peers")]
@@ -157,15 +164,11 @@ struct IlionStore {
     db: ilion::Db,
     sync: SyncArg,
     strategy: ilion::compaction::Strategy,
+    throughput_mb: u64,
 }
 
 impl IlionStore {
-    fn open(
-        dir: &Path,
-        sync: SyncArg,
-        compaction: CompactionArg,
-        sstable_size_mb: Option<u64>,
-    ) -> Result<IlionStore> {
+    fn open(dir: &Path, sync: SyncArg, compaction: IlionCompaction) -> Result<IlionStore> {
         let sync_mode = match sync {
             SyncArg::Periodic => SyncMode::Periodic {
                 period: Duration::from_secs(10),
@@ -181,11 +184,12 @@ impl IlionStore {
                 ..CommitLogOptions::default()
             },
             chunk_cache_bytes: CACHE_BYTES as usize,
+            compaction_throughput_bytes_per_second: compaction.throughput_mb << 20,
             ..ilion::Options::default()
         };
         let db = ilion::Db::open(dir, options).map_err(|e| e.to_string())?;
         let compaction_options = ilion::compaction::CompactionOptions {
-            strategy: compaction.strategy(sstable_size_mb),
+            strategy: compaction.strategy.strategy(compaction.sstable_size_mb),
             ..Default::default()
         };
         if db.table(TABLE).is_err() {
@@ -207,6 +211,7 @@ impl IlionStore {
             db,
             sync,
             strategy: compaction_options.strategy.clone(),
+            throughput_mb: compaction.throughput_mb,
         })
     }
 }
@@ -236,11 +241,16 @@ impl Store for IlionStore {
 
     fn settings(&self) -> String {
         format!(
-            "commitlog {:?} sync, LZ4 4 KiB chunks, {} MiB chunk cache, {} MiB memtable, bloom 0.01, compaction {:?} (64 MiB/s, 2 threads), scan in token order",
+            "commitlog {:?} sync, LZ4 4 KiB chunks, {} MiB chunk cache, {} MiB memtable, bloom 0.01, compaction {:?} ({}, 2 threads), scan in token order",
             self.sync,
             CACHE_BYTES >> 20,
             MEMTABLE_BYTES >> 20,
-            self.strategy
+            self.strategy,
+            if self.throughput_mb == 0 {
+                "unthrottled".to_string()
+            } else {
+                format!("{} MiB/s", self.throughput_mb)
+            }
         )
     }
 
@@ -249,6 +259,7 @@ impl Store for IlionStore {
         Ok(DiskFigures {
             table_bytes: stats.disk_bytes,
             written_bytes: Some(stats.bytes_flushed + stats.bytes_compacted_written),
+            flushed_bytes: Some(stats.bytes_flushed),
             compactions_running: Some(self.db.compactions().len() as u64),
         })
     }
@@ -354,6 +365,7 @@ mod peers {
                     self.options.get_ticker_count(Ticker::FlushWriteBytes)
                         + self.options.get_ticker_count(Ticker::CompactWriteBytes),
                 ),
+                flushed_bytes: Some(self.options.get_ticker_count(Ticker::FlushWriteBytes)),
                 compactions_running: Some(property(rocksdb::properties::NUM_RUNNING_COMPACTIONS)?),
             })
         }
@@ -437,6 +449,7 @@ mod peers {
             Ok(DiskFigures {
                 table_bytes: self.keyspace.disk_space(),
                 written_bytes: None,
+                flushed_bytes: None,
                 compactions_running: None,
             })
         }

@@ -59,6 +59,10 @@ pub struct StressArgs {
     /// `--target_file_size_base`.
     #[arg(long)]
     sstable_size_mb: Option<u64>,
+    /// Ilion's compaction throughput limit in MiB/s (0: unlimited, as
+    /// RocksDB and fjall run by default; Cassandra's default is 64).
+    #[arg(long, default_value_t = 0)]
+    compaction_throughput_mb: u64,
 }
 
 /// A workload, with db_bench's meaning.
@@ -156,12 +160,14 @@ struct Figures {
     /// Flush and compaction bytes written since the engine opened ÷ user
     /// bytes written (keys and values), when the engine counts them.
     write_amplification: Option<f64>,
+    /// The part of `write_amplification` flushes account for.
+    flush_write_amplification: Option<f64>,
     /// Every byte the process wrote to storage (logs included) ÷ user
     /// bytes written.
     io_write_amplification: Option<f64>,
     /// Table bytes before ÷ after a major compaction (`compact` only).
     space_amplification: Option<f64>,
-    /// Mean and largest table bytes sampled since the engine opened ÷
+    /// Mean and largest table bytes sampled during the overwrite passes ÷
     /// table bytes after the major compaction (`compact` only).
     space_amplification_mean: Option<f64>,
     space_amplification_max: Option<f64>,
@@ -169,6 +175,8 @@ struct Figures {
     table_bytes: u64,
     /// Fraction of the workload's time during which a compaction ran.
     compaction_busy: Option<f64>,
+    /// Most compactions seen running at once.
+    compactions_at_once: Option<u64>,
 }
 
 /// What an engine has been given since it opened, for amplification.
@@ -179,6 +187,7 @@ struct Written {
     user_bytes: u64,
     io_at_open: Option<u64>,
     engine_at_open: Option<u64>,
+    flushed_at_open: Option<u64>,
 }
 
 /// Runs the workloads chosen by `args` on each engine asked for and prints
@@ -212,8 +221,11 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
             engine,
             &dir,
             args.sync,
-            args.compaction,
-            args.sstable_size_mb,
+            store::IlionCompaction {
+                strategy: args.compaction,
+                sstable_size_mb: args.sstable_size_mb,
+                throughput_mb: args.compaction_throughput_mb,
+            },
         )?;
         let at_open = db.disk()?;
         let mut written = Written {
@@ -221,6 +233,7 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
             user_bytes: 0,
             io_at_open: process_write_bytes(),
             engine_at_open: at_open.written_bytes,
+            flushed_at_open: at_open.flushed_bytes,
         };
         if !args.json {
             println!("{}: {}", engine.name(), db.settings());
@@ -238,14 +251,14 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                 "found"
             );
             println!(
-                "{:>20} write amp (flush+compaction / user bytes), io amp (all process writes incl. logs / user bytes), space amp (compact only: table bytes before ÷ after; mean and max sampled over the run ÷ after), table MB, compaction busy %",
+                "{:>20} write amp (flush+compaction / user bytes; flush part), io amp (all process writes incl. logs / user bytes), space amp (compact only: table bytes before ÷ after; mean and max sampled during overwrite passes ÷ after), table MB, compaction busy %",
                 ""
             );
         }
         for (step, workload) in args.workload.iter().enumerate() {
             let mut space_amplification_mean = None;
             let mut space_amplification_max = None;
-            let (o, busy, space_amplification) = match workload {
+            let (o, (busy, at_once), space_amplification) = match workload {
                 Workload::Compact => {
                     let before = db.disk()?.table_bytes;
                     let started = Instant::now();
@@ -262,7 +275,7 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                         space_amplification_mean = Some(sum / count as f64 / after);
                         space_amplification_max = Some(max as f64 / after);
                     }
-                    (o, None, Some(before as f64 / after))
+                    (o, (None, None), Some(before as f64 / after))
                 }
                 Workload::Waitcompactions => {
                     let started = Instant::now();
@@ -273,16 +286,16 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                         elapsed: started.elapsed(),
                         latency: histogram()?,
                     };
-                    (o, None, None)
+                    (o, (None, None), None)
                 }
                 Workload::Readwhilecompacting => {
                     let store = db.as_ref();
+                    let mut ignored = (0.0, 0, 0);
                     let (o, busy) = std::thread::scope(|s| {
                         let compaction = s.spawn(move || store.compact_all());
-                        let measured =
-                            with_compaction_sampler(store, &mut written.table_samples, || {
-                                run_one(store, args, Workload::Readrandom)
-                            });
+                        let measured = with_compaction_sampler(store, &mut ignored, || {
+                            run_one(store, args, Workload::Readrandom)
+                        });
                         let compacted = compaction
                             .join()
                             .unwrap_or_else(|_| Err("the compaction thread panicked".into()));
@@ -291,10 +304,17 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                     (o, busy, None)
                 }
                 _ => {
-                    let (o, busy) =
-                        with_compaction_sampler(db.as_ref(), &mut written.table_samples, || {
-                            run_one(db.as_ref(), args, *workload)
-                        })?;
+                    // Space is sampled over overwrite passes only: the live
+                    // data then has its final size.
+                    let mut ignored = (0.0, 0, 0);
+                    let samples = if *workload == Workload::Overwrite {
+                        &mut written.table_samples
+                    } else {
+                        &mut ignored
+                    };
+                    let (o, busy) = with_compaction_sampler(db.as_ref(), samples, || {
+                        run_one(db.as_ref(), args, *workload)
+                    })?;
                     (o, busy, None)
                 }
             };
@@ -311,6 +331,10 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
             let write_amplification = disk
                 .written_bytes
                 .zip(written.engine_at_open)
+                .and_then(|(now, then)| per_user_byte(now.saturating_sub(then)));
+            let flush_write_amplification = disk
+                .flushed_bytes
+                .zip(written.flushed_at_open)
                 .and_then(|(now, then)| per_user_byte(now.saturating_sub(then)));
             let io_write_amplification = process_write_bytes()
                 .zip(written.io_at_open)
@@ -331,12 +355,14 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                     o.latency.max() as f64 / 1000.0,
                 ],
                 write_amplification,
+                flush_write_amplification,
                 io_write_amplification,
                 space_amplification,
                 space_amplification_mean,
                 space_amplification_max,
                 table_bytes: disk.table_bytes,
                 compaction_busy: busy,
+                compactions_at_once: at_once,
             };
             print_figures(&f, args.json);
             all.push(f);
@@ -365,16 +391,19 @@ fn print_figures(f: &Figures, json: bool) {
     let (engine, name, rate) = (f.engine, &f.workload, f.rate);
     if json {
         println!(
-            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{},\"write_amplification\":{},\"io_write_amplification\":{},\"space_amplification\":{},\"space_amplification_mean\":{},\"space_amplification_max\":{},\"table_bytes\":{},\"compaction_busy\":{}}}",
+            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{},\"write_amplification\":{},\"flush_write_amplification\":{},\"io_write_amplification\":{},\"space_amplification\":{},\"space_amplification_mean\":{},\"space_amplification_max\":{},\"table_bytes\":{},\"compaction_busy\":{},\"compactions_at_once\":{}}}",
             f.ops,
             f.found,
             json_number(f.write_amplification),
+            json_number(f.flush_write_amplification),
             json_number(f.io_write_amplification),
             json_number(f.space_amplification),
             json_number(f.space_amplification_mean),
             json_number(f.space_amplification_max),
             f.table_bytes,
             json_number(f.compaction_busy),
+            f.compactions_at_once
+                .map_or_else(|| "null".to_string(), |n| n.to_string()),
         );
     } else {
         println!(
@@ -382,18 +411,25 @@ fn print_figures(f: &Figures, json: bool) {
             f.ops, f.found
         );
         println!(
-            "{:>20} write amp {}  io amp {}  space amp {} (mean {}, max {})  table {:.1} MB  compaction busy {}%",
+            "{:>20} write amp {} (flush {})  io amp {}  space amp {} (mean {}, max {})  table {:.1} MB  compaction busy {}% (at most {} at once)",
             "",
             shown(f.write_amplification, 1.0, 2),
+            shown(f.flush_write_amplification, 1.0, 2),
             shown(f.io_write_amplification, 1.0, 2),
             shown(f.space_amplification, 1.0, 2),
             shown(f.space_amplification_mean, 1.0, 2),
             shown(f.space_amplification_max, 1.0, 2),
             f.table_bytes as f64 / 1e6,
             shown(f.compaction_busy, 100.0, 0),
+            f.compactions_at_once
+                .map_or_else(|| "-".to_string(), |n| n.to_string()),
         );
     }
 }
+
+/// Compaction activity during a workload, when the engine tells: the
+/// fraction of samples with a compaction running, and the most at once.
+type Activity = (Option<f64>, Option<u64>);
 
 /// Waits until the engine runs no compaction for a moment (engines that
 /// do not tell: returns at once).
@@ -413,16 +449,16 @@ fn wait_for_compactions(db: &dyn Store) -> Result<(), Box<dyn Error>> {
 /// Runs `work` while a thread samples every 10 ms whether a compaction
 /// runs and how many table bytes are on disk (added to `tables`: sum,
 /// count, max); returns its result and the busy fraction (when the engine
-/// tells).
+/// tells) with the most compactions seen running at once.
 fn with_compaction_sampler<T>(
     db: &dyn Store,
     tables: &mut (f64, u64, u64),
     work: impl FnOnce() -> Result<T, Box<dyn Error>>,
-) -> Result<(T, Option<f64>), Box<dyn Error>> {
+) -> Result<(T, Activity), Box<dyn Error>> {
     let done = std::sync::atomic::AtomicBool::new(false);
     let (result, busy) = std::thread::scope(|s| {
         let sampler = s.spawn(|| {
-            let (mut samples, mut busy, mut known) = (0u64, 0u64, true);
+            let (mut samples, mut busy, mut known, mut at_once) = (0u64, 0u64, true, 0u64);
             let mut seen = (0.0, 0u64, 0u64);
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
                 match db.disk() {
@@ -438,6 +474,7 @@ fn with_compaction_sampler<T>(
                             Some(n) => {
                                 samples += 1;
                                 busy += u64::from(n > 0);
+                                at_once = at_once.max(n);
                             }
                             None => known = false,
                         }
@@ -447,11 +484,11 @@ fn with_compaction_sampler<T>(
                 std::thread::sleep(Duration::from_millis(10));
             }
             let busy = (known && samples > 0).then(|| busy as f64 / samples as f64);
-            (busy, seen)
+            ((busy, known.then_some(at_once)), seen)
         });
         let result = work();
         done.store(true, std::sync::atomic::Ordering::Relaxed);
-        let (busy, seen) = sampler.join().unwrap_or((None, (0.0, 0, 0)));
+        let (busy, seen) = sampler.join().unwrap_or(((None, None), (0.0, 0, 0)));
         tables.0 += seen.0;
         tables.1 += seen.1;
         tables.2 = tables.2.max(seen.2);
