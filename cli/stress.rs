@@ -251,7 +251,7 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                 "found"
             );
             println!(
-                "{:>20} write amp (flush+compaction / user bytes; flush part), io amp (all process writes incl. logs / user bytes), space amp (compact only: table bytes before ÷ after; mean and max sampled during overwrite passes ÷ after), table MB, compaction busy %",
+                "{:>20} write amp (flush+compaction / user bytes; flush part; ÷ flushed bytes, RocksDB's W-Amp), io amp (all process writes incl. logs / user bytes), space amp (compact only: table bytes before ÷ after; mean and max sampled during overwrite passes ÷ after), table MB, compaction busy %",
                 ""
             );
         }
@@ -386,16 +386,26 @@ fn shown(v: Option<f64>, scale: f64, precision: usize) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{:.precision$}", v * scale))
 }
 
+/// Bytes flushes and compactions wrote ÷ bytes flushes wrote: RocksDB's
+/// compaction-stats "W-Amp" (its Sum row), which leaves out how large each
+/// engine's files are for the same data.
+fn per_flushed_byte(f: &Figures) -> Option<f64> {
+    f.write_amplification
+        .zip(f.flush_write_amplification)
+        .and_then(|(all, flush)| (flush > 0.0).then(|| all / flush))
+}
+
 fn print_figures(f: &Figures, json: bool) {
     let [p50, p90, p99, p999, max] = f.latency;
     let (engine, name, rate) = (f.engine, &f.workload, f.rate);
     if json {
         println!(
-            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{},\"write_amplification\":{},\"flush_write_amplification\":{},\"io_write_amplification\":{},\"space_amplification\":{},\"space_amplification_mean\":{},\"space_amplification_max\":{},\"table_bytes\":{},\"compaction_busy\":{},\"compactions_at_once\":{}}}",
+            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{},\"write_amplification\":{},\"flush_write_amplification\":{},\"write_amplification_per_flushed_byte\":{},\"io_write_amplification\":{},\"space_amplification\":{},\"space_amplification_mean\":{},\"space_amplification_max\":{},\"table_bytes\":{},\"compaction_busy\":{},\"compactions_at_once\":{}}}",
             f.ops,
             f.found,
             json_number(f.write_amplification),
             json_number(f.flush_write_amplification),
+            json_number(per_flushed_byte(f)),
             json_number(f.io_write_amplification),
             json_number(f.space_amplification),
             json_number(f.space_amplification_mean),
@@ -411,10 +421,11 @@ fn print_figures(f: &Figures, json: bool) {
             f.ops, f.found
         );
         println!(
-            "{:>20} write amp {} (flush {})  io amp {}  space amp {} (mean {}, max {})  table {:.1} MB  compaction busy {}% (at most {} at once)",
+            "{:>20} write amp {} (flush {}; {} per flushed byte)  io amp {}  space amp {} (mean {}, max {})  table {:.1} MB  compaction busy {}% (at most {} at once)",
             "",
             shown(f.write_amplification, 1.0, 2),
             shown(f.flush_write_amplification, 1.0, 2),
+            shown(per_flushed_byte(f), 1.0, 2),
             shown(f.io_write_amplification, 1.0, 2),
             shown(f.space_amplification, 1.0, 2),
             shown(f.space_amplification_mean, 1.0, 2),
@@ -520,11 +531,12 @@ fn print_ratios(all: &[Figures]) {
                 String::new()
             };
             println!(
-                "{:>2} {:<15} vs {:<8} {timed}write amp {}  space amp {}",
+                "{:>2} {:<15} vs {:<8} {timed}write amp {} (per flushed byte {})  space amp {}",
                 ours.step + 1,
                 ours.workload,
                 peer.engine,
                 ratio(ours.write_amplification, peer.write_amplification),
+                ratio(per_flushed_byte(ours), per_flushed_byte(peer)),
                 ratio(ours.space_amplification, peer.space_amplification),
             );
         }
