@@ -11,8 +11,10 @@
 pub(crate) mod catalog;
 pub(crate) mod compactor;
 pub mod leveled;
+pub(crate) mod live_set;
 pub(crate) mod merge_scan;
 pub mod options;
+pub(crate) mod outputs;
 pub mod plan;
 pub mod progress;
 pub mod purge;
