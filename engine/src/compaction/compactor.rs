@@ -89,7 +89,10 @@ impl Compactor {
             handles.push(
                 std::thread::Builder::new()
                     .name(format!("ilion-compaction-{i}"))
-                    .spawn(move || work(&shared))?,
+                    .spawn(move || {
+                        super::priority::lower_current_thread();
+                        work(&shared)
+                    })?,
             );
         }
         Ok(Compactor {

@@ -16,6 +16,7 @@ pub(crate) mod merge_scan;
 pub mod options;
 pub(crate) mod outputs;
 pub mod plan;
+pub(crate) mod priority;
 pub mod progress;
 pub mod purge;
 pub(crate) mod runner;
