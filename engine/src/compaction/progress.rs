@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// let db = ilion::Db::open(dir.path(), ilion::Options::default())?;
 /// // Nothing to compact yet.
 /// assert!(db.compactions().is_empty());
-/// # Ok::<(), ilion::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompactionProgress {
