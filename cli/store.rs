@@ -108,6 +108,9 @@ pub struct DiskFigures {
     pub flushed_bytes: Option<u64>,
     /// Compactions running now, when the engine tells.
     pub compactions_running: Option<u64>,
+    /// Times writers were held so far: waiting for flushes, and slowed or
+    /// held for compaction (Ilion's counts).
+    pub stalls: Option<(u64, u64)>,
 }
 
 /// Cache and memtable budget given to every engine.
@@ -261,6 +264,7 @@ impl Store for IlionStore {
             written_bytes: Some(stats.bytes_flushed + stats.bytes_compacted_written),
             flushed_bytes: Some(stats.bytes_flushed),
             compactions_running: Some(self.db.compactions().len() as u64),
+            stalls: Some((stats.write_stalls, stats.compaction_stalls)),
         })
     }
 
@@ -367,6 +371,7 @@ mod peers {
                 ),
                 flushed_bytes: Some(self.options.get_ticker_count(Ticker::FlushWriteBytes)),
                 compactions_running: Some(property(rocksdb::properties::NUM_RUNNING_COMPACTIONS)?),
+                stalls: None,
             })
         }
 
@@ -451,6 +456,7 @@ mod peers {
                 written_bytes: None,
                 flushed_bytes: None,
                 compactions_running: None,
+                stalls: None,
             })
         }
 

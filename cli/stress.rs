@@ -177,6 +177,8 @@ struct Figures {
     compaction_busy: Option<f64>,
     /// Most compactions seen running at once.
     compactions_at_once: Option<u64>,
+    /// Writer stalls so far (flush, compaction), when the engine counts.
+    stalls: Option<(u64, u64)>,
 }
 
 /// What an engine has been given since it opened, for amplification.
@@ -363,6 +365,7 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                 table_bytes: disk.table_bytes,
                 compaction_busy: busy,
                 compactions_at_once: at_once,
+                stalls: disk.stalls,
             };
             print_figures(&f, args.json);
             all.push(f);
@@ -400,7 +403,7 @@ fn print_figures(f: &Figures, json: bool) {
     let (engine, name, rate) = (f.engine, &f.workload, f.rate);
     if json {
         println!(
-            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{},\"write_amplification\":{},\"flush_write_amplification\":{},\"write_amplification_per_flushed_byte\":{},\"io_write_amplification\":{},\"space_amplification\":{},\"space_amplification_mean\":{},\"space_amplification_max\":{},\"table_bytes\":{},\"compaction_busy\":{},\"compactions_at_once\":{}}}",
+            "{{\"workload\":\"{name}\",\"engine\":\"{engine}\",\"ops\":{},\"ops_per_sec\":{rate:.1},\"p50_us\":{p50:.1},\"p90_us\":{p90:.1},\"p99_us\":{p99:.1},\"p999_us\":{p999:.1},\"max_us\":{max:.1},\"found\":{},\"write_amplification\":{},\"flush_write_amplification\":{},\"write_amplification_per_flushed_byte\":{},\"io_write_amplification\":{},\"space_amplification\":{},\"space_amplification_mean\":{},\"space_amplification_max\":{},\"table_bytes\":{},\"compaction_busy\":{},\"compactions_at_once\":{},\"flush_stalls\":{},\"compaction_stalls\":{}}}",
             f.ops,
             f.found,
             json_number(f.write_amplification),
@@ -414,6 +417,10 @@ fn print_figures(f: &Figures, json: bool) {
             json_number(f.compaction_busy),
             f.compactions_at_once
                 .map_or_else(|| "null".to_string(), |n| n.to_string()),
+            f.stalls
+                .map_or_else(|| "null".to_string(), |(n, _)| n.to_string()),
+            f.stalls
+                .map_or_else(|| "null".to_string(), |(_, n)| n.to_string()),
         );
     } else {
         println!(
@@ -421,7 +428,7 @@ fn print_figures(f: &Figures, json: bool) {
             f.ops, f.found
         );
         println!(
-            "{:>20} write amp {} (flush {}; {} per flushed byte)  io amp {}  space amp {} (mean {}, max {})  table {:.1} MB  compaction busy {}% (at most {} at once)",
+            "{:>20} write amp {} (flush {}; {} per flushed byte)  io amp {}  space amp {} (mean {}, max {})  table {:.1} MB  compaction busy {}% (at most {} at once){}",
             "",
             shown(f.write_amplification, 1.0, 2),
             shown(f.flush_write_amplification, 1.0, 2),
@@ -434,6 +441,9 @@ fn print_figures(f: &Figures, json: bool) {
             shown(f.compaction_busy, 100.0, 0),
             f.compactions_at_once
                 .map_or_else(|| "-".to_string(), |n| n.to_string()),
+            f.stalls.map_or_else(String::new, |(flush, compaction)| format!(
+                "  stalls so far: {flush} for flushes, {compaction} for compaction"
+            )),
         );
     }
 }

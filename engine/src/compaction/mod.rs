@@ -29,7 +29,7 @@ pub mod unified;
 
 pub use options::{
     CompactionOptions, LeveledOptions, SizeTieredOptions, Strategy, TimeWindowOptions,
-    UnifiedOptions,
+    UnifiedOptions, WindowUnit,
 };
 pub use plan::{Context, SstableInfo, Task};
 pub use progress::CompactionProgress;

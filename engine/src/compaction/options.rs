@@ -114,12 +114,46 @@ impl Default for LeveledOptions {
 /// Time-window parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimeWindowOptions {
-    /// Length of a window in seconds (unit × size: 1 day).
+    /// Length of a window in seconds (unit × size: 1 day; see
+    /// [`TimeWindowOptions::window`]).
     pub window_seconds: u64,
     /// Size-tiered minimum in the current window (4).
     pub min_threshold: usize,
     /// Most SSTables compacted together (32).
     pub max_threshold: usize,
+}
+
+/// The unit of a time window, as Cassandra's `compaction_window_unit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowUnit {
+    /// 60 seconds.
+    Minutes,
+    /// 3,600 seconds.
+    Hours,
+    /// 86,400 seconds.
+    Days,
+}
+
+impl TimeWindowOptions {
+    /// Windows of `size` `unit`s (Cassandra's `compaction_window_unit`
+    /// and `compaction_window_size`), other options at their defaults.
+    ///
+    /// ```
+    /// use ilion::compaction::{TimeWindowOptions, WindowUnit};
+    /// assert_eq!(TimeWindowOptions::window(WindowUnit::Hours, 6).window_seconds, 21_600);
+    /// assert_eq!(TimeWindowOptions::window(WindowUnit::Days, 1), TimeWindowOptions::default());
+    /// ```
+    pub fn window(unit: WindowUnit, size: u64) -> TimeWindowOptions {
+        let seconds = match unit {
+            WindowUnit::Minutes => 60,
+            WindowUnit::Hours => 3_600,
+            WindowUnit::Days => 86_400,
+        };
+        TimeWindowOptions {
+            window_seconds: size.saturating_mul(seconds),
+            ..TimeWindowOptions::default()
+        }
+    }
 }
 
 impl Default for TimeWindowOptions {
