@@ -182,11 +182,18 @@ struct Run {
     model: Vec<ModelPartition>,
     op: u64,
     now: i64,
+    /// The last timestamp given, when timestamps only increase.
+    increasing: Option<i64>,
 }
 
 impl Run {
-    /// A unique timestamp, out of order with the ones before it.
+    /// A unique timestamp: out of order with the ones before it, or after
+    /// all of them when the run's timestamps only increase.
     fn timestamp(&mut self) -> i64 {
+        if let Some(last) = self.increasing.as_mut() {
+            *last += 1;
+            return *last;
+        }
         self.rng.random_range(1..1_000_000i64) * 1_000_000 + self.op as i64
     }
 
@@ -521,7 +528,7 @@ fn check_slice(db: &Db, run: &mut Run, p: usize, context: &str) {
     );
 }
 
-fn run(seed: u64, ops: u64, options: &TableOptions, order: ClusteringOrder) {
+fn run(seed: u64, ops: u64, options: &TableOptions, order: ClusteringOrder, increasing: bool) {
     let dir = tempfile::tempdir().unwrap();
     let mut db = open(dir.path());
     // Descending tables have no static column.
@@ -535,6 +542,7 @@ fn run(seed: u64, ops: u64, options: &TableOptions, order: ClusteringOrder) {
         model: vec![ModelPartition::default(); PARTITIONS],
         op: 0,
         now: now_seconds(),
+        increasing: increasing.then_some(0),
     };
     for op in 0..ops {
         run.op = op;
@@ -571,6 +579,9 @@ fn run(seed: u64, ops: u64, options: &TableOptions, order: ClusteringOrder) {
     for p in 0..PARTITIONS {
         check_partition(&db, &run, p, &format!("seed {seed} end"));
     }
+    if increasing && options.gc_grace_seconds == 0 {
+        assert_everything_purged(&db, &run, seed);
+    }
     drop(db);
     let db = open(dir.path());
     for p in 0..PARTITIONS {
@@ -596,7 +607,37 @@ fn run_share(set: u64, options: TableOptions, order: ClusteringOrder) {
         ..options
     };
     for seed in (set..seeds).step_by(4) {
-        run(seed, ops, &options, order);
+        run(seed, ops, &options, order, false);
+    }
+}
+
+/// Timestamps that only increase (as one client's clock) and gc_grace 0:
+/// every deletion and expired cell becomes purgeable a second after it is
+/// written, so compactions purge cell, row, range and partition deletions
+/// all the time; with no write older than a purged deletion arriving
+/// later, what reads see must not change. Size-tiered merging every pair.
+#[test]
+fn increasing_timestamps_with_purging_match_the_model() {
+    let seeds = env("ILION_WIDE_PURGE_SEEDS", 6);
+    let ops = env("ILION_WIDE_OPS", 10_000);
+    let options = TableOptions {
+        gc_grace_seconds: 0,
+        memtable_bytes: 64 << 10,
+        tombstone_warn_threshold: usize::MAX,
+        tombstone_failure_threshold: usize::MAX,
+        compaction: compaction(Strategy::SizeTiered(SizeTieredOptions {
+            min_threshold: 2,
+            ..Default::default()
+        })),
+        ..TableOptions::default()
+    };
+    for seed in 0..seeds {
+        let order = if seed % 2 == 0 {
+            ClusteringOrder::Asc
+        } else {
+            ClusteringOrder::Desc
+        };
+        run(1_000 + seed, ops, &options, order, true);
     }
 }
 
@@ -675,4 +716,53 @@ fn tiny_chunks_byte_ordered_descending_unified_match_the_model() {
         ..TableOptions::default()
     };
     run_share(3, options, ClusteringOrder::Desc);
+}
+
+/// Once every deletion is past gc_grace (0) and the memtables are flushed,
+/// a major compaction has nothing outside it: no deletion or expired cell
+/// may remain in any SSTable, and reads must still match the model.
+fn assert_everything_purged(db: &Db, run: &Run, seed: u64) {
+    use ilion::sstable::reader::SstableReader;
+    while now_seconds() <= run.now + 1 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    db.compact("t").unwrap();
+    let directory = db.table("t").unwrap().directory;
+    let now = now_seconds();
+    for sstable in db.sstables("t").unwrap() {
+        let path = directory.join(format!("oa-{}-big-Data.db", sstable.id));
+        let path = if path.exists() {
+            path
+        } else {
+            directory.join(format!("nb-{}-big-Data.db", sstable.id))
+        };
+        for p in SstableReader::open(&path).unwrap().scan().unwrap() {
+            let context = format!(
+                "seed {seed}: {} in {}",
+                String::from_utf8_lossy(&p.key),
+                path.display()
+            );
+            assert!(p.deletion.is_live(), "{context}: partition deletion left");
+            let rows = p.unfiltereds.iter().map(|u| match u {
+                Unfiltered::Row(row) => row,
+                Unfiltered::Marker(m) => panic!("{context}: range tombstone marker left: {m:?}"),
+            });
+            for row in p.static_row.iter().chain(rows) {
+                assert!(row.deletion.is_none(), "{context}: row deletion left");
+                let expired = |l: &LivenessInfo| l.expiry.is_some_and(|(_, e)| e <= now);
+                assert!(
+                    !row.liveness.as_ref().is_some_and(expired),
+                    "{context}: expired liveness left"
+                );
+                for c in &row.columns {
+                    if let ColumnData::Simple { cell, .. } = c {
+                        assert!(cell.is_live(now), "{context}: dead cell left: {cell:?}");
+                    }
+                }
+            }
+        }
+    }
+    for p in 0..PARTITIONS {
+        check_partition(db, run, p, &format!("seed {seed} after purging everything"));
+    }
 }

@@ -222,3 +222,254 @@ impl<'a> Purger<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_000_000;
+    const GC_BEFORE: i64 = 900_000;
+
+    fn deletion(at: i64, ldt: i64) -> DeletionTime {
+        DeletionTime {
+            marked_for_delete_at: at,
+            local_deletion_time: ldt,
+        }
+    }
+
+    fn bound(kind: PrefixKind, value: u8) -> ClusteringBound {
+        ClusteringBound {
+            kind,
+            values: vec![Some(vec![value])],
+        }
+    }
+
+    fn marker(
+        kind: PrefixKind,
+        value: u8,
+        end: Option<DeletionTime>,
+        start: Option<DeletionTime>,
+    ) -> Unfiltered {
+        Unfiltered::Marker(Marker {
+            bound: bound(kind, value),
+            end_deletion: end,
+            start_deletion: start,
+        })
+    }
+
+    fn cell(timestamp: i64, kind: CellKind, value: &[u8]) -> ColumnData {
+        ColumnData::Simple {
+            column: 0,
+            cell: Cell {
+                timestamp,
+                kind,
+                path: None,
+                value: value.to_vec(),
+            },
+        }
+    }
+
+    fn row(value: u8, liveness: Option<LivenessInfo>, columns: Vec<ColumnData>) -> Unfiltered {
+        Unfiltered::Row(Row {
+            clustering: vec![Some(vec![value])],
+            liveness,
+            deletion: None,
+            columns,
+        })
+    }
+
+    fn partition(unfiltereds: Vec<Unfiltered>) -> Partition {
+        Partition {
+            key: b"k".to_vec(),
+            deletion: DeletionTime::LIVE,
+            static_row: None,
+            unfiltereds,
+        }
+    }
+
+    fn purge(p: Partition, max_purgeable: i64) -> Option<Partition> {
+        let f = move || max_purgeable;
+        Purger::new(NOW, GC_BEFORE, &f).purge(p)
+    }
+
+    /// An old range (purgeable) meeting a recent one at a boundary: the
+    /// boundary becomes the recent range's start; the old range's start
+    /// goes; the recent range's end stays.
+    #[test]
+    fn a_boundary_keeps_the_side_that_must_stay() {
+        let old = deletion(10, 100);
+        let recent = deletion(20, 950_000);
+        let p = partition(vec![
+            marker(PrefixKind::InclStartBound, 1, None, Some(old)),
+            marker(
+                PrefixKind::ExclEndInclStartBoundary,
+                5,
+                Some(old),
+                Some(recent),
+            ),
+            marker(PrefixKind::InclEndBound, 9, Some(recent), None),
+        ]);
+        let purged = purge(p, i64::MAX).expect("the recent range stays");
+        assert_eq!(
+            purged.unfiltereds,
+            vec![
+                marker(PrefixKind::InclStartBound, 5, None, Some(recent)),
+                marker(PrefixKind::InclEndBound, 9, Some(recent), None),
+            ]
+        );
+        // The other way round: the recent range first, closed by the
+        // boundary's end side.
+        let p = partition(vec![
+            marker(PrefixKind::InclStartBound, 1, None, Some(recent)),
+            marker(
+                PrefixKind::InclEndExclStartBoundary,
+                5,
+                Some(recent),
+                Some(old),
+            ),
+            marker(PrefixKind::InclEndBound, 9, Some(old), None),
+        ]);
+        let purged = purge(p, i64::MAX).expect("the recent range stays");
+        assert_eq!(
+            purged.unfiltereds,
+            vec![
+                marker(PrefixKind::InclStartBound, 1, None, Some(recent)),
+                marker(PrefixKind::InclEndBound, 5, Some(recent), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn ranges_stay_while_older_data_is_elsewhere_and_go_together_otherwise() {
+        let old = deletion(10, 100);
+        let p = partition(vec![
+            marker(PrefixKind::InclStartBound, 1, None, Some(old)),
+            marker(
+                PrefixKind::ExclEndInclStartBoundary,
+                5,
+                Some(old),
+                Some(old),
+            ),
+            marker(PrefixKind::InclEndBound, 9, Some(old), None),
+        ]);
+        // Data at timestamp 5 outside the compaction: everything stays.
+        assert_eq!(purge(p.clone(), 5).as_ref(), Some(&p));
+        // Nothing older elsewhere: the whole partition goes.
+        assert_eq!(purge(p, i64::MAX), None);
+    }
+
+    #[test]
+    fn deletions_within_gc_grace_stay() {
+        let recent = deletion(10, GC_BEFORE);
+        let p = Partition {
+            deletion: recent,
+            ..partition(vec![])
+        };
+        assert_eq!(purge(p.clone(), i64::MAX), Some(p));
+    }
+
+    #[test]
+    fn expired_cells_become_tombstones_at_their_write_time_or_go() {
+        // Written at NOW - 200 with a TTL of 100: expired at NOW - 100,
+        // within gc_grace, so it stays as a tombstone dated at its write.
+        let expiring = CellKind::Expiring {
+            ttl: 100,
+            local_expiration_time: NOW - 100,
+        };
+        let p = partition(vec![row(1, None, vec![cell(7, expiring, b"value")])]);
+        let kept = purge(p, i64::MAX).expect("within gc_grace");
+        assert_eq!(
+            kept.unfiltereds,
+            vec![row(
+                1,
+                None,
+                vec![cell(
+                    7,
+                    CellKind::Tombstone {
+                        local_deletion_time: NOW - 200
+                    },
+                    b""
+                )]
+            )]
+        );
+        // Written long ago: past gc_grace once converted, and gone.
+        let ancient = CellKind::Expiring {
+            ttl: 100,
+            local_expiration_time: GC_BEFORE - 1,
+        };
+        let p = partition(vec![row(1, None, vec![cell(7, ancient, b"value")])]);
+        assert_eq!(purge(p.clone(), i64::MAX), None);
+        // Unless older data is elsewhere: then a tombstone, value dropped.
+        let kept = purge(p, 3).expect("older data elsewhere");
+        assert_eq!(
+            kept.unfiltereds,
+            vec![row(
+                1,
+                None,
+                vec![cell(
+                    7,
+                    CellKind::Tombstone {
+                        local_deletion_time: GC_BEFORE - 101
+                    },
+                    b""
+                )]
+            )]
+        );
+        // A live expiring cell is left alone.
+        let live = CellKind::Expiring {
+            ttl: 100,
+            local_expiration_time: NOW + 1,
+        };
+        let p = partition(vec![row(1, None, vec![cell(7, live, b"value")])]);
+        assert_eq!(purge(p.clone(), i64::MAX), Some(p));
+    }
+
+    #[test]
+    fn expired_row_liveness_goes_past_gc_grace_and_rows_left_empty_go() {
+        let expired = LivenessInfo {
+            timestamp: 7,
+            expiry: Some((100, GC_BEFORE - 1)),
+        };
+        let live = cell(8, CellKind::Live, b"v");
+        let p = partition(vec![
+            row(1, Some(expired), vec![]),
+            row(2, Some(expired), vec![live.clone()]),
+        ]);
+        let purged = purge(p, i64::MAX).expect("row 2 has a live cell");
+        assert_eq!(purged.unfiltereds, vec![row(2, None, vec![live])]);
+        // Expired but within gc_grace: kept as it is.
+        let recent = LivenessInfo {
+            timestamp: 7,
+            expiry: Some((100, NOW - 1)),
+        };
+        let p = partition(vec![row(1, Some(recent), vec![])]);
+        assert_eq!(purge(p.clone(), i64::MAX), Some(p));
+    }
+
+    #[test]
+    fn row_deletions_and_cell_tombstones_follow_the_same_rule() {
+        let p = partition(vec![Unfiltered::Row(Row {
+            clustering: vec![Some(vec![1])],
+            liveness: None,
+            deletion: Some(deletion(10, 100)),
+            columns: vec![cell(
+                11,
+                CellKind::Tombstone {
+                    local_deletion_time: 100,
+                },
+                b"",
+            )],
+        })]);
+        assert_eq!(purge(p.clone(), i64::MAX), None);
+        // Data at timestamp 10 elsewhere: the row deletion (at 10, not
+        // below 10) and the cell tombstone (at 11) both stay.
+        assert_eq!(purge(p.clone(), 10).as_ref(), Some(&p));
+        // Data at 11 elsewhere: the deletion at 10 may go, the tombstone
+        // at 11 stays.
+        let kept = purge(p, 11).expect("the tombstone at 11 stays");
+        let Unfiltered::Row(row) = &kept.unfiltereds[0] else {
+            panic!("a row");
+        };
+        assert_eq!((row.deletion, row.columns.len()), (None, 1));
+    }
+}
