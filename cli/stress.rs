@@ -181,11 +181,39 @@ struct Figures {
     stalls: Option<(u64, u64)>,
 }
 
+/// Table bytes on disk, sampled.
+#[derive(Debug, Default, Clone, Copy)]
+struct TableSamples {
+    sum: f64,
+    count: u64,
+    max: u64,
+}
+
+impl TableSamples {
+    fn add(&mut self, bytes: u64) {
+        self.sum += bytes as f64;
+        self.count += 1;
+        self.max = self.max.max(bytes);
+    }
+
+    fn merge(&mut self, other: TableSamples) {
+        self.sum += other.sum;
+        self.count += other.count;
+        self.max = self.max.max(other.max);
+    }
+
+    /// Mean and largest sample over `live` bytes, if any was taken.
+    fn over(&self, live: f64) -> Option<(f64, f64)> {
+        (self.count > 0).then(|| (self.sum / self.count as f64 / live, self.max as f64 / live))
+    }
+}
+
 /// What an engine has been given since it opened, for amplification.
 #[derive(Default)]
 struct Written {
-    /// Table bytes sampled every 10 ms during workloads: sum, count, max.
-    table_samples: (f64, u64, u64),
+    /// Table bytes sampled every 10 ms during overwrite passes (the live
+    /// data then has its final size).
+    table_samples: TableSamples,
     user_bytes: u64,
     io_at_open: Option<u64>,
     engine_at_open: Option<u64>,
@@ -231,7 +259,7 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
         )?;
         let at_open = db.disk()?;
         let mut written = Written {
-            table_samples: (0.0, 0, 0),
+            table_samples: TableSamples::default(),
             user_bytes: 0,
             io_at_open: process_write_bytes(),
             engine_at_open: at_open.written_bytes,
@@ -272,10 +300,9 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                         elapsed: started.elapsed(),
                         latency: histogram()?,
                     };
-                    let (sum, count, max) = written.table_samples;
-                    if count > 0 {
-                        space_amplification_mean = Some(sum / count as f64 / after);
-                        space_amplification_max = Some(max as f64 / after);
+                    if let Some((mean, max)) = written.table_samples.over(after) {
+                        space_amplification_mean = Some(mean);
+                        space_amplification_max = Some(max);
                     }
                     (o, (None, None), Some(before as f64 / after))
                 }
@@ -292,10 +319,9 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                 }
                 Workload::Readwhilecompacting => {
                     let store = db.as_ref();
-                    let mut ignored = (0.0, 0, 0);
-                    let (o, busy) = std::thread::scope(|s| {
+                    let (o, busy, _) = std::thread::scope(|s| {
                         let compaction = s.spawn(move || store.compact_all());
-                        let measured = with_compaction_sampler(store, &mut ignored, || {
+                        let measured = with_compaction_sampler(store, || {
                             run_one(store, args, Workload::Readrandom)
                         });
                         let compacted = compaction
@@ -306,17 +332,12 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
                     (o, busy, None)
                 }
                 _ => {
-                    // Space is sampled over overwrite passes only: the live
-                    // data then has its final size.
-                    let mut ignored = (0.0, 0, 0);
-                    let samples = if *workload == Workload::Overwrite {
-                        &mut written.table_samples
-                    } else {
-                        &mut ignored
-                    };
-                    let (o, busy) = with_compaction_sampler(db.as_ref(), samples, || {
+                    let (o, busy, samples) = with_compaction_sampler(db.as_ref(), || {
                         run_one(db.as_ref(), args, *workload)
                     })?;
+                    if *workload == Workload::Overwrite {
+                        written.table_samples.merge(samples);
+                    }
                     (o, busy, None)
                 }
             };
@@ -468,19 +489,18 @@ fn wait_for_compactions(db: &dyn Store) -> Result<(), Box<dyn Error>> {
 }
 
 /// Runs `work` while a thread samples every 10 ms whether a compaction
-/// runs and how many table bytes are on disk (added to `tables`: sum,
-/// count, max); returns its result and the busy fraction (when the engine
-/// tells) with the most compactions seen running at once.
+/// runs and how many table bytes are on disk; returns its result, the
+/// busy fraction (when the engine tells) with the most compactions seen
+/// running at once, and the table-size samples.
 fn with_compaction_sampler<T>(
     db: &dyn Store,
-    tables: &mut (f64, u64, u64),
     work: impl FnOnce() -> Result<T, Box<dyn Error>>,
-) -> Result<(T, Activity), Box<dyn Error>> {
+) -> Result<(T, Activity, TableSamples), Box<dyn Error>> {
     let done = std::sync::atomic::AtomicBool::new(false);
-    let (result, busy) = std::thread::scope(|s| {
+    let (result, busy, seen) = std::thread::scope(|s| {
         let sampler = s.spawn(|| {
             let (mut samples, mut busy, mut known, mut at_once) = (0u64, 0u64, true, 0u64);
-            let mut seen = (0.0, 0u64, 0u64);
+            let mut seen = TableSamples::default();
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
                 match db.disk() {
                     Ok(DiskFigures {
@@ -488,9 +508,7 @@ fn with_compaction_sampler<T>(
                         compactions_running,
                         ..
                     }) => {
-                        seen.0 += table_bytes as f64;
-                        seen.1 += 1;
-                        seen.2 = seen.2.max(table_bytes);
+                        seen.add(table_bytes);
                         match compactions_running {
                             Some(n) => {
                                 samples += 1;
@@ -509,13 +527,12 @@ fn with_compaction_sampler<T>(
         });
         let result = work();
         done.store(true, std::sync::atomic::Ordering::Relaxed);
-        let (busy, seen) = sampler.join().unwrap_or(((None, None), (0.0, 0, 0)));
-        tables.0 += seen.0;
-        tables.1 += seen.1;
-        tables.2 = tables.2.max(seen.2);
-        (result, busy)
+        let (busy, seen) = sampler
+            .join()
+            .unwrap_or(((None, None), TableSamples::default()));
+        (result, busy, seen)
     });
-    Ok((result?, busy))
+    Ok((result?, busy, seen))
 }
 
 /// Ilion's throughput and p99 over each peer's, per workload (above 1:

@@ -475,12 +475,8 @@ impl Db {
         system::write_tables(fs, &self.inner.system_dir, &remaining)?;
         tables.remove(&key);
         drop(tables);
-        // Compactions of the table finish (or are waited for) before its
-        // files go.
-        dropped.major_running.store(true, Ordering::Release);
-        while !dropped.compacting.lock().is_empty() {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        // Running compactions of the table finish before its files go.
+        dropped.quiesce_compactions(&self.inner.compactor.shared.stop)?;
         let directory = self.directory_of(&dropped.definition);
         let files = fs.list_dir(&directory).unwrap_or_default();
         for file in files {

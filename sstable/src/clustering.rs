@@ -158,6 +158,34 @@ impl PrefixKind {
     }
 }
 
+impl ClusteringBound {
+    /// The two halves of a boundary: the end bound it closes and the start
+    /// bound it opens, at the same values (an exclusive end with an
+    /// inclusive start, or the reverse). Meaningful for boundaries only.
+    ///
+    /// ```
+    /// use ilion_sstable::clustering::{ClusteringBound, PrefixKind};
+    /// let at = |kind| ClusteringBound { kind, values: vec![Some(vec![7])] };
+    /// assert_eq!(
+    ///     at(PrefixKind::ExclEndInclStartBoundary).boundary_parts(),
+    ///     (at(PrefixKind::ExclEndBound), at(PrefixKind::InclStartBound))
+    /// );
+    /// ```
+    pub fn boundary_parts(&self) -> (ClusteringBound, ClusteringBound) {
+        let (end, start) = match self.kind {
+            PrefixKind::ExclEndInclStartBoundary => {
+                (PrefixKind::ExclEndBound, PrefixKind::InclStartBound)
+            }
+            _ => (PrefixKind::InclEndBound, PrefixKind::ExclStartBound),
+        };
+        let at = |kind| ClusteringBound {
+            kind,
+            values: self.values.clone(),
+        };
+        (at(end), at(start))
+    }
+}
+
 /// Orders two clustering prefixes (rows or bounds) as Cassandra's
 /// `ClusteringComparator` does: value by value with the types' comparators,
 /// then by how each kind sorts against the rows it prefixes. Nulls compare

@@ -24,27 +24,6 @@ struct Range {
     deletion: DeletionTime,
 }
 
-/// The two halves of a boundary marker: the end bound it closes and the
-/// start bound it opens.
-fn boundary_parts(bound: &ClusteringBound) -> (ClusteringBound, ClusteringBound) {
-    let (end, start) = match bound.kind {
-        PrefixKind::ExclEndInclStartBoundary => {
-            (PrefixKind::ExclEndBound, PrefixKind::InclStartBound)
-        }
-        _ => (PrefixKind::InclEndBound, PrefixKind::ExclStartBound),
-    };
-    (
-        ClusteringBound {
-            kind: end,
-            values: bound.values.clone(),
-        },
-        ClusteringBound {
-            kind: start,
-            values: bound.values.clone(),
-        },
-    )
-}
-
 /// The ranges a partition's markers describe.
 fn ranges_of(partition: &Partition) -> Result<Vec<Range>> {
     let mut ranges = Vec::new();
@@ -56,7 +35,7 @@ fn ranges_of(partition: &Partition) -> Result<Vec<Range>> {
         };
         let kind = marker.bound.kind;
         if kind.is_boundary() {
-            let (end, start) = boundary_parts(&marker.bound);
+            let (end, start) = marker.bound.boundary_parts();
             let (from, deletion) = open.take().ok_or_else(malformed)?;
             ranges.push(Range {
                 start: from,

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::options::{LeveledOptions, SizeTieredOptions};
-use super::plan::{Context, SstableInfo, Task};
+use super::plan::{Context, SstableInfo, Task, TaskKind};
 use super::size_tiered;
 
 /// A level is compacted once its bytes exceed its capacity by this factor.
@@ -263,6 +263,7 @@ fn with_l1_overlaps<'a>(
 /// A task merging `inputs` into `level`.
 fn task(inputs: &[&SstableInfo], level: u32, max_output_bytes: u64, reason: &str) -> Task {
     Task {
+        kind: TaskKind::Merge,
         inputs: inputs.iter().map(|s| s.id).collect(),
         output_level: level,
         max_output_bytes,

@@ -108,7 +108,7 @@ impl Table {
         let ctx = self.compaction_context();
         let options = self.compaction.read().clone();
         let infos = self.sstable_infos(&ctx, &HashSet::new());
-        let level = select::stall_measure(&options, &infos, &ctx);
+        let level = select::stall_measure(&options, &infos);
         self.stall_level.store(level, Ordering::Relaxed);
     }
 }

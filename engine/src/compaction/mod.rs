@@ -31,5 +31,5 @@ pub use options::{
     CompactionOptions, LeveledOptions, SizeTieredOptions, Strategy, TimeWindowOptions,
     UnifiedOptions, WindowUnit,
 };
-pub use plan::{Context, SstableInfo, Task};
+pub use plan::{Context, SstableInfo, Task, TaskKind};
 pub use progress::CompactionProgress;

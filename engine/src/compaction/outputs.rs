@@ -201,7 +201,11 @@ impl Table {
             .collect::<std::result::Result<Vec<_>, _>>()?;
         let mut merged = MergedScan::new(scans, options.partitioner, &self.clustering_types)?;
         let now = now_seconds();
-        let gc_before = now - i64::from(options.gc_grace_seconds);
+        let purger = Purger {
+            now,
+            gc_before: now - i64::from(options.gc_grace_seconds),
+        };
+        let max_purgeable = |key: &[u8]| self.max_purgeable(key, &input_ids);
         let mut finished = Vec::new();
         let mut current: Option<Output> = None;
         let mut paid = 0u64;
@@ -209,9 +213,7 @@ impl Table {
             if env.stop.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
-            let key = partition.key.clone();
-            let max_purgeable = || self.max_purgeable(&key, &input_ids);
-            let Some(kept) = Purger::new(now, gc_before, &max_purgeable).purge(partition) else {
+            let Some(kept) = purger.purge(partition, &max_purgeable) else {
                 continue;
             };
             let roll = current.as_ref().is_none_or(|o| {

@@ -59,9 +59,23 @@ pub struct Context {
     pub flush_bytes: u64,
 }
 
+/// What a task does with its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    /// Merges them into new SSTables (a strategy's choice, a major or a
+    /// user-defined compaction).
+    Merge,
+    /// Rewrites one SSTable alone to purge its droppable tombstones.
+    Tombstone,
+    /// Deletes fully expired SSTables without reading them.
+    DropExpired,
+}
+
 /// A compaction a strategy asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
+    /// What it does with its inputs.
+    pub kind: TaskKind,
     /// Generations of the SSTables merged (never empty).
     pub inputs: Vec<u64>,
     /// Level recorded in the outputs.

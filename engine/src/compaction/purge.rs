@@ -11,12 +11,12 @@
 //! cell that may not be purged yet becomes a tombstone (its value
 //! dropped) whose deletion time is its write time.
 
-use ilion_sstable::clustering::{ClusteringBound, PrefixKind};
 use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
 use ilion_sstable::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
 use std::cell::OnceCell;
 
-/// The purge decision for one partition.
+/// Cassandra's purge rule at one moment: what has expired is decided at
+/// `now`, and deletions older than `gc_before` may go.
 ///
 /// ```
 /// use ilion::compaction::purge::Purger;
@@ -28,48 +28,76 @@ use std::cell::OnceCell;
 ///     static_row: None,
 ///     unfiltereds: vec![],
 /// };
+/// let purger = Purger { now: 2_000, gc_before: 1_000 };
 /// // Past gc_grace and nothing older elsewhere: gone.
-/// let nothing_elsewhere = || i64::MAX;
-/// assert!(Purger::new(2_000, 1_000, &nothing_elsewhere).purge(deleted.clone()).is_none());
+/// assert!(purger.purge(deleted.clone(), &|_key| i64::MAX).is_none());
 /// // Older data for the key in an SSTable outside the compaction: kept.
-/// let older_elsewhere = || 5;
-/// assert!(Purger::new(2_000, 1_000, &older_elsewhere).purge(deleted).is_some());
+/// assert!(purger.purge(deleted, &|_key| 5).is_some());
 /// ```
-pub struct Purger<'a> {
-    now: i64,
-    gc_before: i64,
-    max_purgeable: &'a dyn Fn() -> i64,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purger {
+    /// Now, in seconds since the epoch.
+    pub now: i64,
+    /// Now minus gc_grace, in seconds.
+    pub gc_before: i64,
+}
+
+impl Purger {
+    /// What of `partition` (merged from every input of a compaction) the
+    /// output keeps; `None` when nothing is left. `max_purgeable(key)` is
+    /// the smallest timestamp of data for the partition outside the
+    /// compaction (`i64::MAX` when there is none); it is asked at most
+    /// once, and only when some deletion is past `gc_before` (it probes
+    /// bloom filters).
+    pub fn purge(
+        &self,
+        partition: Partition,
+        max_purgeable: &dyn Fn(&[u8]) -> i64,
+    ) -> Option<Partition> {
+        let Partition {
+            key,
+            deletion,
+            static_row,
+            unfiltereds,
+        } = partition;
+        let pass = PartitionPass {
+            rule: *self,
+            key: &key,
+            max_purgeable,
+            known: OnceCell::new(),
+        };
+        let deletion = pass.purge_deletion(deletion);
+        let static_row = static_row.and_then(|r| pass.purge_row(r));
+        let unfiltereds: Vec<Unfiltered> = unfiltereds
+            .into_iter()
+            .filter_map(|u| match u {
+                Unfiltered::Row(row) => pass.purge_row(row).map(Unfiltered::Row),
+                Unfiltered::Marker(marker) => pass.purge_marker(marker).map(Unfiltered::Marker),
+            })
+            .collect();
+        let empty = deletion.is_live() && static_row.is_none() && unfiltereds.is_empty();
+        (!empty).then_some(Partition {
+            key,
+            deletion,
+            static_row,
+            unfiltereds,
+        })
+    }
+}
+
+/// The rule applied to one partition, remembering what is outside the
+/// compaction once asked.
+struct PartitionPass<'a> {
+    rule: Purger,
+    key: &'a [u8],
+    max_purgeable: &'a dyn Fn(&[u8]) -> i64,
     known: OnceCell<i64>,
 }
 
-impl std::fmt::Debug for Purger<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Purger")
-            .field("now", &self.now)
-            .field("gc_before", &self.gc_before)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'a> Purger<'a> {
-    /// A purger at `now` (seconds since the epoch: decides what has
-    /// expired) letting deletions older than `gc_before` (seconds) go when
-    /// their timestamp is below `max_purgeable()`: the smallest timestamp
-    /// of data for the partition outside the compaction (`i64::MAX` when
-    /// there is none). `max_purgeable` is asked at most once, and only
-    /// when some deletion is past gc_before (it probes bloom filters).
-    pub fn new(now: i64, gc_before: i64, max_purgeable: &'a dyn Fn() -> i64) -> Purger<'a> {
-        Purger {
-            now,
-            gc_before,
-            max_purgeable,
-            known: OnceCell::new(),
-        }
-    }
-
+impl PartitionPass<'_> {
     fn should_purge(&self, timestamp: i64, local_deletion_time: i64) -> bool {
-        local_deletion_time < self.gc_before
-            && timestamp < *self.known.get_or_init(|| (self.max_purgeable)())
+        local_deletion_time < self.rule.gc_before
+            && timestamp < *self.known.get_or_init(|| (self.max_purgeable)(self.key))
     }
 
     fn purge_deletion(&self, deletion: DeletionTime) -> DeletionTime {
@@ -84,7 +112,7 @@ impl<'a> Purger<'a> {
 
     fn purge_liveness(&self, liveness: LivenessInfo) -> Option<LivenessInfo> {
         match liveness.expiry {
-            Some((_, expires)) if expires <= self.now => {
+            Some((_, expires)) if expires <= self.rule.now => {
                 (!self.should_purge(liveness.timestamp, expires)).then_some(liveness)
             }
             _ => Some(liveness),
@@ -98,7 +126,7 @@ impl<'a> Purger<'a> {
                 ttl,
                 local_expiration_time,
             } => {
-                if local_expiration_time > self.now {
+                if local_expiration_time > self.rule.now {
                     return Some(cell);
                 }
                 if self.should_purge(cell.timestamp, local_expiration_time) {
@@ -174,58 +202,27 @@ impl<'a> Purger<'a> {
             };
             return (!goes).then_some(marker);
         }
-        let (close_kind, open_kind) = match marker.bound.kind {
-            PrefixKind::ExclEndInclStartBoundary => {
-                (PrefixKind::ExclEndBound, PrefixKind::InclStartBound)
-            }
-            _ => (PrefixKind::InclEndBound, PrefixKind::ExclStartBound),
-        };
-        let bound = |kind| ClusteringBound {
-            kind,
-            values: marker.bound.values.clone(),
-        };
         match (close_goes, open_goes) {
             (true, true) => None,
             (false, false) => Some(marker),
             (true, false) => Some(Marker {
-                bound: bound(open_kind),
+                bound: marker.bound.boundary_parts().1,
                 end_deletion: None,
                 start_deletion: marker.start_deletion,
             }),
             (false, true) => Some(Marker {
-                bound: bound(close_kind),
+                bound: marker.bound.boundary_parts().0,
                 end_deletion: marker.end_deletion,
                 start_deletion: None,
             }),
         }
-    }
-
-    /// What of `partition` (merged from every input of a compaction) the
-    /// output keeps; `None` when nothing is left.
-    pub fn purge(&self, partition: Partition) -> Option<Partition> {
-        let deletion = self.purge_deletion(partition.deletion);
-        let static_row = partition.static_row.and_then(|r| self.purge_row(r));
-        let unfiltereds: Vec<Unfiltered> = partition
-            .unfiltereds
-            .into_iter()
-            .filter_map(|u| match u {
-                Unfiltered::Row(row) => self.purge_row(row).map(Unfiltered::Row),
-                Unfiltered::Marker(marker) => self.purge_marker(marker).map(Unfiltered::Marker),
-            })
-            .collect();
-        let empty = deletion.is_live() && static_row.is_none() && unfiltereds.is_empty();
-        (!empty).then_some(Partition {
-            key: partition.key,
-            deletion,
-            static_row,
-            unfiltereds,
-        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ilion_sstable::clustering::{ClusteringBound, PrefixKind};
 
     const NOW: i64 = 1_000_000;
     const GC_BEFORE: i64 = 900_000;
@@ -288,8 +285,14 @@ mod tests {
     }
 
     fn purge(p: Partition, max_purgeable: i64) -> Option<Partition> {
-        let f = move || max_purgeable;
-        Purger::new(NOW, GC_BEFORE, &f).purge(p)
+        let purger = Purger {
+            now: NOW,
+            gc_before: GC_BEFORE,
+        };
+        purger.purge(p, &|key| {
+            assert_eq!(key, b"k", "asked about the partition's own key");
+            max_purgeable
+        })
     }
 
     /// An old range (purgeable) meeting a recent one at a boundary: the

@@ -2,7 +2,7 @@
 //! compaction lock, merging and purging the inputs into new SSTables, and
 //! swapping them in through a transaction log.
 
-use super::plan::Task;
+use super::plan::{Task, TaskKind};
 use super::progress::ProgressBoard;
 use super::select;
 use super::throttle::Throttle;
@@ -32,10 +32,6 @@ pub(crate) struct Env<'a> {
 pub(crate) struct Job<'t> {
     table: &'t Table,
     pub(crate) task: Task,
-    /// Fully expired inputs: deleted without being read.
-    drop_only: bool,
-    /// A single-SSTable tombstone compaction.
-    tombstone: bool,
 }
 
 impl Drop for Job<'_> {
@@ -77,27 +73,16 @@ impl Table {
         let memtables_min = self.memtables_min_timestamp();
         let mut compacting = self.compacting.lock();
         let infos = self.sstable_infos(&ctx, &compacting);
-        let expired = select::fully_expired(&infos, &ctx, memtables_min);
-        let (task, drop_only) = if expired.is_empty() {
-            (select::next_task(&options, &infos, &ctx)?, false)
-        } else {
-            let task = Task {
-                inputs: expired,
-                output_level: 0,
-                max_output_bytes: u64::MAX,
-                shard_boundaries: Vec::new(),
-                reason: "fully expired".into(),
-            };
-            (task, true)
-        };
-        let tombstone = !drop_only && task.inputs.len() == 1 && task.reason.contains("tombstone");
+        let task = select::expired_task(&infos, &ctx, memtables_min)
+            .or_else(|| select::next_task(&options, &infos, &ctx))?;
+        Some(self.hold(&mut compacting, task))
+    }
+
+    /// Marks `task`'s inputs as compacting (under the `compacting` lock
+    /// the caller holds) until the returned job drops.
+    fn hold<'t>(&'t self, compacting: &mut HashSet<u64>, task: Task) -> Job<'t> {
         compacting.extend(task.inputs.iter().copied());
-        Some(Job {
-            table: self,
-            task,
-            drop_only,
-            tombstone,
-        })
+        Job { table: self, task }
     }
 
     /// A major compaction's jobs: every live SSTable, once no other
@@ -108,18 +93,9 @@ impl Table {
         let ctx = self.compaction_context();
         let mut compacting = self.compacting.lock();
         let infos = self.sstable_infos(&ctx, &compacting);
-        let tasks = select::major_tasks(&options, &infos, &ctx);
-        tasks
+        select::major_tasks(&options, &infos, &ctx)
             .into_iter()
-            .map(|task| {
-                compacting.extend(task.inputs.iter().copied());
-                Job {
-                    table: self,
-                    task,
-                    drop_only: false,
-                    tombstone: false,
-                }
-            })
+            .map(|task| self.hold(&mut compacting, task))
             .collect()
     }
 
@@ -147,13 +123,10 @@ impl Table {
             "compaction",
         )?;
         let started = Instant::now();
-        let outputs = if job.drop_only {
-            Ok(Vec::new())
-        } else {
-            self.write_outputs(&job.task, &inputs, &mut txn, env)
-        };
-        let outputs = match outputs {
-            Ok(outputs) => outputs,
+        // The outputs are opened before the commit: after it, nothing may
+        // fail between the log and the live set.
+        let readers = match self.write_and_open(job, &inputs, &mut txn, env) {
+            Ok(readers) => readers,
             Err(e) => {
                 if let Err(abort) = txn.abort() {
                     log::error!(
@@ -164,18 +137,6 @@ impl Table {
                 return Err(e);
             }
         };
-        // Open the outputs before the commit: after it, nothing may fail
-        // between the log and the live set.
-        let mut readers = Vec::with_capacity(outputs.len());
-        for path in &outputs {
-            match SstableReader::open_in(env.fs.clone(), path, self.caches.clone()) {
-                Ok(r) => readers.push(Arc::new(r)),
-                Err(e) => {
-                    let _ = txn.abort();
-                    return Err(e.into());
-                }
-            }
-        }
         let removed: Vec<Descriptor> = inputs.iter().map(|s| s.descriptor().clone()).collect();
         let committed = txn.commit(&removed)?;
         let written: u64 = readers.iter().map(|r| r.disk_bytes()).sum();
@@ -198,15 +159,18 @@ impl Table {
         counters.completed.fetch_add(1, Ordering::Relaxed);
         counters.bytes_read.fetch_add(read, Ordering::Relaxed);
         counters.bytes_written.fetch_add(written, Ordering::Relaxed);
-        if job.drop_only {
-            counters
-                .expired_dropped
-                .fetch_add(inputs.len() as u64, Ordering::Relaxed);
-        }
-        if job.tombstone {
-            counters
-                .tombstone_compactions
-                .fetch_add(1, Ordering::Relaxed);
+        match job.task.kind {
+            TaskKind::Merge => {}
+            TaskKind::Tombstone => {
+                counters
+                    .tombstone_compactions
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            TaskKind::DropExpired => {
+                counters
+                    .expired_dropped
+                    .fetch_add(inputs.len() as u64, Ordering::Relaxed);
+            }
         }
         self.refresh_stall_level();
         self.check_levels_after(&job.task);
@@ -223,6 +187,30 @@ impl Table {
         );
         drop(inputs);
         committed.finish()
+    }
+
+    /// The job's outputs, written and opened (none when it drops its
+    /// inputs unread).
+    fn write_and_open(
+        &self,
+        job: &Job<'_>,
+        inputs: &[Arc<SstableReader>],
+        txn: &mut TxnLog,
+        env: &Env<'_>,
+    ) -> Result<Vec<Arc<SstableReader>>> {
+        if job.task.kind == TaskKind::DropExpired {
+            return Ok(Vec::new());
+        }
+        self.write_outputs(&job.task, inputs, txn, env)?
+            .iter()
+            .map(|path| {
+                Ok(Arc::new(SstableReader::open_in(
+                    env.fs.clone(),
+                    path,
+                    self.caches.clone(),
+                )?))
+            })
+            .collect()
     }
 
     /// Checks the leveled invariant (no overlap within a level ≥ 1) after
@@ -243,9 +231,23 @@ impl Table {
             );
         }
     }
-}
 
-impl Table {
+    /// Keeps background compactions away from the table (until
+    /// `major_running` is cleared) and waits for the running ones.
+    ///
+    /// # Errors
+    /// [`Error::Cancelled`] when `stop` is raised meanwhile.
+    pub(crate) fn quiesce_compactions(&self, stop: &AtomicBool) -> Result<()> {
+        self.major_running.store(true, Ordering::Release);
+        while !self.compacting.lock().is_empty() {
+            if stop.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        Ok(())
+    }
+
     /// A major compaction (`nodetool compact`): waits for the table's
     /// running compactions, keeps background ones away, then compacts
     /// every live SSTable as the strategy's major tasks say.
@@ -257,23 +259,14 @@ impl Table {
                 self.0.store(false, Ordering::Release);
             }
         }
-        self.major_running.store(true, Ordering::Release);
         let _clear = Clear(&self.major_running);
-        while !self.compacting.lock().is_empty() {
-            if env.stop.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let jobs = self.major_jobs();
-        for job in &jobs {
+        self.quiesce_compactions(env.stop)?;
+        for job in &self.major_jobs() {
             self.run_job(job, env)?;
         }
         Ok(())
     }
-}
 
-impl Table {
     /// Compacts exactly the SSTables `generations` into one output at
     /// `output_level`, once none of them is being compacted.
     pub(crate) fn compact_user_defined(
@@ -282,6 +275,9 @@ impl Table {
         output_level: u32,
         env: &Env<'_>,
     ) -> Result<()> {
+        if generations.is_empty() {
+            return Ok(());
+        }
         let job = loop {
             {
                 let mut compacting = self.compacting.lock();
@@ -298,19 +294,15 @@ impl Table {
                     )));
                 }
                 if generations.iter().all(|g| !compacting.contains(g)) {
-                    compacting.extend(generations.iter().copied());
-                    break Job {
-                        table: self,
-                        task: Task {
-                            inputs: generations.to_vec(),
-                            output_level,
-                            max_output_bytes: u64::MAX,
-                            shard_boundaries: Vec::new(),
-                            reason: "user-defined".into(),
-                        },
-                        drop_only: false,
-                        tombstone: false,
+                    let task = Task {
+                        kind: TaskKind::Merge,
+                        inputs: generations.to_vec(),
+                        output_level,
+                        max_output_bytes: u64::MAX,
+                        shard_boundaries: Vec::new(),
+                        reason: "user-defined".into(),
                     };
+                    break self.hold(&mut compacting, task);
                 }
             }
             if env.stop.load(Ordering::Relaxed) {

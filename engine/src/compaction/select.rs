@@ -4,7 +4,7 @@
 //! compaction, and the measure write stalls are keyed on.
 
 use super::options::{CompactionOptions, Strategy};
-use super::plan::{Context, SstableInfo, Task};
+use super::plan::{Context, SstableInfo, Task, TaskKind};
 use super::{leveled, size_tiered, time_window, unified};
 
 /// The next background compaction: the strategy's choice, else a
@@ -51,6 +51,7 @@ pub fn tombstone_task(
         .iter()
         .filter(|s| worth_dropping_tombstones(options, s, sstables));
     let single = |s: &SstableInfo, level, max_output_bytes, shard_boundaries| Task {
+        kind: TaskKind::Tombstone,
         inputs: vec![s.id],
         output_level: level,
         max_output_bytes,
@@ -167,6 +168,23 @@ pub fn fully_expired(
         .collect()
 }
 
+/// The [`fully_expired`] SSTables as one task that drops them, if any.
+pub fn expired_task(
+    sstables: &[SstableInfo],
+    ctx: &Context,
+    memtable_min_timestamp: i64,
+) -> Option<Task> {
+    let inputs = fully_expired(sstables, ctx, memtable_min_timestamp);
+    (!inputs.is_empty()).then(|| Task {
+        kind: TaskKind::DropExpired,
+        reason: format!("{} fully expired SSTables", inputs.len()),
+        inputs,
+        output_level: 0,
+        max_output_bytes: u64::MAX,
+        shard_boundaries: Vec::new(),
+    })
+}
+
 /// Whether another SSTable with live data overlapping `candidate` may
 /// hold data its tombstones shadow.
 fn blocked(candidate: &SstableInfo, sstables: &[SstableInfo], ctx: &Context) -> bool {
@@ -195,6 +213,7 @@ pub fn major_tasks(
     }
     let ids: Vec<u64> = free.iter().map(|s| s.id).collect();
     let all = |output_level, max_output_bytes, shard_boundaries| Task {
+        kind: TaskKind::Merge,
         inputs: ids.clone(),
         output_level,
         max_output_bytes,
@@ -226,11 +245,7 @@ pub fn major_tasks(
 /// reduce, counting compacting ones (reads still see them): size-tiered
 /// and unified, the most SSTables covering one token; leveled, the L0
 /// SSTables; time-window, the SSTables of the newest window.
-pub fn stall_measure(
-    options: &CompactionOptions,
-    sstables: &[SstableInfo],
-    _ctx: &Context,
-) -> usize {
+pub fn stall_measure(options: &CompactionOptions, sstables: &[SstableInfo]) -> usize {
     match &options.strategy {
         Strategy::SizeTiered(_) | Strategy::Unified(_) => unified::max_overlap(sstables),
         Strategy::Leveled(_) => sstables.iter().filter(|s| s.level == 0).count(),
@@ -474,18 +489,18 @@ mod tests {
             sst(4, 10, 200, 300),
         ];
         let stcs = CompactionOptions::default();
-        assert_eq!(stall_measure(&stcs, &all, &ctx()), 3, "tokens 90..=95");
+        assert_eq!(stall_measure(&stcs, &all), 3, "tokens 90..=95");
         let ucs = with(Strategy::Unified(UnifiedOptions::default()));
-        assert_eq!(stall_measure(&ucs, &all, &ctx()), 3);
+        assert_eq!(stall_measure(&ucs, &all), 3);
         all[0].level = 1;
-        assert_eq!(stall_measure(&leveled(), &all, &ctx()), 3);
+        assert_eq!(stall_measure(&leveled(), &all), 3);
         let twcs = with(Strategy::TimeWindow(TimeWindowOptions {
             window_seconds: 1,
             ..TimeWindowOptions::default()
         }));
         all[3].max_timestamp = 5_000_000; // alone in the newest second
-        assert_eq!(stall_measure(&twcs, &all, &ctx()), 1);
+        assert_eq!(stall_measure(&twcs, &all), 1);
         let stcs_tight = with(Strategy::SizeTiered(SizeTieredOptions::default()));
-        assert_eq!(stall_measure(&stcs_tight, &[], &ctx()), 0);
+        assert_eq!(stall_measure(&stcs_tight, &[]), 0);
     }
 }

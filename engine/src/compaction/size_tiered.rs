@@ -9,7 +9,7 @@
 //! average size is chosen, so that small flushes are merged promptly.
 
 use super::options::SizeTieredOptions;
-use super::plan::{Context, SstableInfo, Task};
+use super::plan::{Context, SstableInfo, Task, TaskKind};
 
 /// Groups SSTables of similar size, as Cassandra's `getBuckets`: sorted by
 /// size, each joins the first bucket whose average it lies strictly within
@@ -109,6 +109,7 @@ pub fn next_task(
     let candidates: Vec<&SstableInfo> = sstables.iter().filter(|s| !s.compacting).collect();
     let bucket = most_interesting(options, &candidates)?;
     Some(Task {
+        kind: TaskKind::Merge,
         inputs: bucket.iter().map(|s| s.id).collect(),
         output_level: 0,
         max_output_bytes: u64::MAX,

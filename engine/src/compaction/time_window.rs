@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::options::{SizeTieredOptions, TimeWindowOptions};
-use super::plan::{Context, SstableInfo, Task};
+use super::plan::{Context, SstableInfo, Task, TaskKind};
 use super::size_tiered;
 
 /// Start, in seconds since the epoch, of the window holding a timestamp in
@@ -99,6 +99,7 @@ fn older_window(options: &TimeWindowOptions, mut members: Vec<&SstableInfo>) -> 
 /// One level-0 output of `inputs`.
 fn task(inputs: &[&SstableInfo], reason: &str) -> Task {
     Task {
+        kind: TaskKind::Merge,
         inputs: inputs.iter().map(|s| s.id).collect(),
         output_level: 0,
         max_output_bytes: u64::MAX,

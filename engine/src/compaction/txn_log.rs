@@ -134,13 +134,7 @@ impl TxnLog {
 
     /// Abandons the transaction: the outputs' files and the log go.
     pub(crate) fn abort(self) -> Result<()> {
-        for base in &self.added {
-            remove_sstable_files(self.fs.as_ref(), &self.dir, base)?;
-        }
-        self.fs
-            .sync_dir(&self.dir)
-            .map_err(io_error("fsync directory", &self.dir))?;
-        remove_log(self.fs.as_ref(), &self.dir, &self.path)
+        settle(self.fs.as_ref(), &self.dir, &self.added, &self.path)
     }
 }
 
@@ -157,18 +151,19 @@ impl Committed {
     /// Deletes the inputs' files, then the log (reads must have switched
     /// to the outputs: open readers keep their mapped files).
     pub(crate) fn finish(self) -> Result<()> {
-        for base in &self.removed {
-            remove_sstable_files(self.fs.as_ref(), &self.dir, base)?;
-        }
-        self.fs
-            .sync_dir(&self.dir)
-            .map_err(io_error("fsync directory", &self.dir))?;
-        remove_log(self.fs.as_ref(), &self.dir, &self.path)
+        settle(self.fs.as_ref(), &self.dir, &self.removed, &self.path)
     }
 }
 
-fn remove_log(fs: &dyn FileSystem, dir: &Path, path: &Path) -> Result<()> {
-    remove_if_present(fs, path)?;
+/// Ends a transaction: deletes the losing set of SSTables (`doomed`), makes
+/// that durable, then deletes the log and makes that durable. A crash
+/// before the log goes repeats the deletion at the next open.
+fn settle(fs: &dyn FileSystem, dir: &Path, doomed: &[String], log: &Path) -> Result<()> {
+    for base in doomed {
+        remove_sstable_files(fs, dir, base)?;
+    }
+    fs.sync_dir(dir).map_err(io_error("fsync directory", dir))?;
+    remove_if_present(fs, log)?;
     fs.sync_dir(dir).map_err(io_error("fsync directory", dir))
 }
 
@@ -280,11 +275,7 @@ pub(crate) fn recover(fs: &dyn FileSystem, dir: &Path) -> Result<usize> {
             },
             doomed.join(", ")
         );
-        for base in doomed {
-            remove_sstable_files(fs, dir, base)?;
-        }
-        fs.sync_dir(dir).map_err(io_error("fsync directory", dir))?;
-        remove_log(fs, dir, &path)?;
+        settle(fs, dir, doomed, &path)?;
         finished += 1;
     }
     Ok(finished)

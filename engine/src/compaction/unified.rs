@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::options::UnifiedOptions;
-use super::plan::{Context, SstableInfo, Task};
+use super::plan::{Context, SstableInfo, Task, TaskKind};
 
 /// Coverage below this is taken as 1 (Cassandra's ShardManager): such
 /// SSTables hold one or very few partitions, and density tiering and
@@ -193,6 +193,7 @@ pub fn next_task(
             _ => Some(pick),
         })?;
     Some(Task {
+        kind: TaskKind::Merge,
         inputs: best.sstables.iter().map(|s| s.id).collect(),
         output_level: best.level,
         max_output_bytes: u64::MAX,
