@@ -12,16 +12,23 @@ use ilion_sstable::rows::Partition;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// The next partition of one input, ordered by its sort position.
+/// The next partition of one input, ordered by its sort position (sort
+/// token, then key).
 struct Head {
-    position: (i64, Vec<u8>),
+    token: i64,
     source: usize,
     partition: Partition,
 }
 
+impl Head {
+    fn position(&self) -> (i64, &[u8]) {
+        (self.token, &self.partition.key)
+    }
+}
+
 impl PartialEq for Head {
     fn eq(&self, other: &Self) -> bool {
-        (&self.position, self.source) == (&other.position, other.source)
+        (self.position(), self.source) == (other.position(), other.source)
     }
 }
 
@@ -35,7 +42,7 @@ impl PartialOrd for Head {
 
 impl Ord for Head {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (&self.position, self.source).cmp(&(&other.position, other.source))
+        (self.position(), self.source).cmp(&(other.position(), other.source))
     }
 }
 
@@ -73,7 +80,7 @@ impl<'r> MergedScan<'r> {
             let hash = BloomFilter::hash(&partition.key);
             let token = self.partitioner.sort_token(&partition.key, hash);
             self.heads.push(Reverse(Head {
-                position: (token, partition.key.clone()),
+                token,
                 source,
                 partition,
             }));
@@ -92,26 +99,26 @@ impl<'r> MergedScan<'r> {
         let Some(Reverse(first)) = self.heads.pop() else {
             return Ok(None);
         };
-        let position = first.position;
-        let mut versions = vec![first.partition];
         self.advance(first.source)?;
+        // A partition one input alone holds is in merged form already.
+        let mut versions = Vec::new();
         while self
             .heads
             .peek()
-            .is_some_and(|Reverse(h)| h.position == position)
+            .is_some_and(|Reverse(h)| h.position() == first.position())
         {
             if let Some(Reverse(head)) = self.heads.pop() {
                 versions.push(head.partition);
                 self.advance(head.source)?;
             }
         }
-        let merged = if versions.len() == 1 {
-            versions
-                .pop()
-                .map_or_else(|| merge(self.types, Vec::new()), Ok)?
+        let first_token = first.token;
+        let merged = if versions.is_empty() {
+            first.partition
         } else {
+            versions.push(first.partition);
             merge(self.types, versions)?
         };
-        Ok(Some((position.0, merged)))
+        Ok(Some((first_token, merged)))
     }
 }
