@@ -2,8 +2,10 @@
 //! SSTable tools as they arrive.
 
 mod commitlog_stress;
+mod report;
 mod store;
 mod stress;
+mod ycsb;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,0 +1,1 @@
+//! YCSB core workloads' generators (being written).
