@@ -11,7 +11,7 @@ use ilion_sstable::schema::TableSchema;
 
 /// The value a merged key-value partition holds, if it is live at `now`
 /// (the merge dropped what deletions shadow; what is left decides).
-fn live_value(partition: Partition, now: i64) -> Option<Vec<u8>> {
+pub(crate) fn live_value(partition: Partition, now: i64) -> Option<Vec<u8>> {
     partition.unfiltereds.into_iter().find_map(|u| match u {
         Unfiltered::Row(row) => row.columns.into_iter().find_map(|c| match c {
             ColumnData::Simple { cell, .. } => cell.is_live(now).then_some(cell.value),
@@ -22,7 +22,10 @@ fn live_value(partition: Partition, now: i64) -> Option<Vec<u8>> {
 }
 
 impl Db {
-    fn key_value_table(&self, table: &str) -> Result<std::sync::Arc<crate::table::Table>> {
+    pub(crate) fn key_value_table(
+        &self,
+        table: &str,
+    ) -> Result<std::sync::Arc<crate::table::Table>> {
         let t = self.runtime(DEFAULT_KEYSPACE, table)?;
         if !t.is_key_value {
             return Err(Error::Invalid(format!(
@@ -220,30 +223,10 @@ impl Db {
         end: std::ops::Bound<&[u8]>,
         limit: usize,
     ) -> Result<Vec<(Bytes, Bytes)>> {
-        use std::ops::Bound;
         let t = self.key_value_table(table)?;
-        let partitioner = t.definition.options.partitioner;
-        let position = |key: &[u8]| {
-            (
-                partitioner.sort_token(key, ilion_sstable::bloom::BloomFilter::hash(key)),
-                key.to_vec(),
-            )
-        };
-        let start = match start {
-            Bound::Unbounded => Bound::Unbounded,
-            Bound::Included(k) => Bound::Included(position(k)),
-            Bound::Excluded(k) => Bound::Excluded(position(k)),
-        };
-        let end = match end {
-            Bound::Unbounded => Bound::Unbounded,
-            Bound::Included(k) => Bound::Included(position(k)),
-            Bound::Excluded(k) => Bound::Excluded(position(k)),
-        };
-        let past_end = |p: &(i64, Vec<u8>)| match &end {
-            Bound::Unbounded => false,
-            Bound::Included(e) => p > e,
-            Bound::Excluded(e) => p >= e,
-        };
+        let start = crate::range::position_bound(&t, start);
+        let end = crate::range::position_bound(&t, end);
+        let past_end = |p: &crate::memtable::Position| crate::range::past(&end, p);
         let now = now_seconds();
         let mut out = Vec::new();
         t.scan(start, past_end, limit, |partition| {

@@ -47,6 +47,7 @@ mod lock;
 pub mod memtable;
 mod names;
 mod options;
+mod range;
 pub mod stats;
 mod system;
 mod table;

@@ -483,8 +483,8 @@ impl Table {
         // Cassandra's: under ByteOrdered the key itself).
         let token_start = match &start {
             Bound::Unbounded => Bound::Unbounded,
-            Bound::Included((_, key)) | Bound::Excluded((_, key)) => {
-                Bound::Included(partitioner.token(key))
+            Bound::Included(position) | Bound::Excluded(position) => {
+                Bound::Included(first_token_of(partitioner, position))
             }
         };
         for sstable in &sstables {
@@ -769,5 +769,29 @@ impl Table {
     /// Bytes in the active memtable.
     pub(crate) fn memtable_bytes(&self) -> u64 {
         self.memtable.read().size_bytes()
+    }
+}
+
+/// The SSTable token a scan from `position` starts at. A position with an
+/// empty key (no partition key is empty) stands for the start of its sort
+/// token: under Murmur3 that token itself; under ByteOrdered its 8-byte
+/// prefix without trailing zeros, which sorts before every key of that
+/// prefix.
+pub(crate) fn first_token_of(
+    partitioner: ilion_sstable::partitioner::Partitioner,
+    position: &SortPosition,
+) -> ilion_sstable::partitioner::Token {
+    use ilion_sstable::partitioner::{Partitioner, Token};
+    let (sort_token, key) = position;
+    if !key.is_empty() {
+        return partitioner.token(key);
+    }
+    match partitioner {
+        Partitioner::Murmur3 => Token::Long(*sort_token),
+        Partitioner::ByteOrdered => {
+            let prefix = ((*sort_token as u64) ^ (1 << 63)).to_be_bytes();
+            let end = prefix.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+            Token::Bytes(prefix[..end].to_vec())
+        }
     }
 }
