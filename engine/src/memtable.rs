@@ -23,8 +23,11 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 /// Token ranges (each its own B-tree and lock).
 const SHARDS: usize = 256;
 
-/// Partitions copied per lock taken while iterating.
-const BATCH: usize = 64;
+/// Partitions copied per lock taken while iterating: the first batch is
+/// small, since a range read often wants only a few partitions; each
+/// next one doubles, up to the most.
+const FIRST_BATCH: usize = 4;
+const MOST_BATCH: usize = 64;
 
 /// Where a partition sorts: its sort token, then its key bytes.
 ///
@@ -390,6 +393,7 @@ impl Memtable {
             shard,
             from: start,
             batch: VecDeque::new(),
+            batch_size: FIRST_BATCH,
         }
     }
 
@@ -486,6 +490,8 @@ struct PartitionIter<'a> {
     /// Where the next batch starts within `shard`.
     from: Bound<Position>,
     batch: VecDeque<(Position, Partition)>,
+    /// Partitions the next batch copies.
+    batch_size: usize,
 }
 
 impl Iterator for PartitionIter<'_> {
@@ -497,10 +503,11 @@ impl Iterator for PartitionIter<'_> {
             self.batch.extend(
                 shard
                     .range((self.from.clone(), Bound::Unbounded))
-                    .take(BATCH)
+                    .take(self.batch_size)
                     .map(|(position, p)| (position.clone(), Partition::clone(p))),
             );
             drop(shard);
+            self.batch_size = (self.batch_size * 2).min(MOST_BATCH);
             match self.batch.back() {
                 Some((last, _)) => self.from = Bound::Excluded(last.clone()),
                 None => {

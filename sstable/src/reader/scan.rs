@@ -26,6 +26,10 @@ pub struct PartitionScan<'r> {
     window: Vec<u8>,
     window_start: u64,
     finished: bool,
+    /// Chunks come through the reader's chunk cache (range reads, which
+    /// touch a few chunks each, at random); whole-table scans (compaction,
+    /// iteration) decompress their own so as not to flush the cache.
+    cached: bool,
 }
 
 impl std::fmt::Debug for PartitionScan<'_> {
@@ -65,6 +69,7 @@ impl<'r> PartitionScan<'r> {
         reader: &'r SstableReader,
         start: Bound<Token>,
         end: Bound<Token>,
+        cached: bool,
     ) -> Result<PartitionScan<'r>> {
         let partitioner = reader.lookup.partitioner();
         let chunks = reader.compression.chunks(&reader.data, &reader.data_path)?;
@@ -95,6 +100,7 @@ impl<'r> PartitionScan<'r> {
             window: Vec::new(),
             window_start: 0,
             finished: false,
+            cached,
         })
     }
 
@@ -147,8 +153,13 @@ impl<'r> PartitionScan<'r> {
                     "partition past the last chunk",
                 ));
             }
-            self.chunks
-                .read_chunk(next_chunk as usize, &mut self.window)?;
+            if self.cached {
+                let chunk = self.reader.chunk(&self.chunks, next_chunk)?;
+                self.window.extend_from_slice(&chunk);
+            } else {
+                self.chunks
+                    .read_chunk(next_chunk as usize, &mut self.window)?;
+            }
         }
         let from = (start - self.window_start) as usize;
         let to = (end - self.window_start) as usize;
@@ -196,16 +207,19 @@ impl SstableReader {
     /// # Errors
     /// The iterator yields the first corruption met, then ends.
     pub fn iter(&self) -> Result<PartitionScan<'_>> {
-        PartitionScan::new(self, Bound::Unbounded, Bound::Unbounded)
+        PartitionScan::new(self, Bound::Unbounded, Bound::Unbounded, false)
     }
 
     /// The partitions whose tokens lie between `start` and `end`, in order
     /// (tokens of this SSTable's partitioner: [`Token::Long`] under
     /// Murmur3, [`Token::Bytes`] under ByteOrdered).
     ///
+    /// Its chunks go through the chunk cache, as point reads' do: a range
+    /// read touches a few chunks at a random place.
+    ///
     /// # Errors
     /// Corruption met finding the start; the iterator yields later ones.
     pub fn scan_range(&self, start: Bound<Token>, end: Bound<Token>) -> Result<PartitionScan<'_>> {
-        PartitionScan::new(self, start, end)
+        PartitionScan::new(self, start, end, true)
     }
 }
