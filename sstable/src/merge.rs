@@ -240,6 +240,44 @@ fn merge_rows(rows: Vec<Row>, active: DeletionTime) -> Result<Option<Row>> {
     Ok((!merged.is_empty()).then_some(merged))
 }
 
+/// Whether merging `partition` alone would return it unchanged: no
+/// deletion above its rows and no range markers, and rows in strictly
+/// increasing clustering order, each non-empty, without a row deletion,
+/// holding simple cells in strictly increasing column order.
+fn is_settled(types: &[String], partition: &Partition) -> bool {
+    let settled_row = |row: &Row| {
+        row.deletion.is_none()
+            && !row.is_empty()
+            && row
+                .columns
+                .iter()
+                .all(|c| matches!(c, ColumnData::Simple { .. }))
+            && row.columns.windows(2).all(|pair| match pair {
+                [ColumnData::Simple { column: a, .. }, ColumnData::Simple { column: b, .. }] => {
+                    a < b
+                }
+                _ => false,
+            })
+    };
+    let mut previous: Option<&Row> = None;
+    partition.deletion.is_live()
+        && partition.static_row.as_ref().is_none_or(settled_row)
+        && partition.unfiltereds.iter().all(|u| {
+            let Unfiltered::Row(row) = u else {
+                return false;
+            };
+            let ordered = previous.is_none_or(|p| {
+                compare_prefix_parts(
+                    types,
+                    (PrefixKind::Clustering, &p.clustering),
+                    (PrefixKind::Clustering, &row.clustering),
+                ) == Ordering::Less
+            });
+            previous = Some(row);
+            ordered && settled_row(row)
+        })
+}
+
 /// Merges versions of the partition with one key into one, with clustering
 /// types `types` (see the module's description).
 ///
@@ -247,7 +285,14 @@ fn merge_rows(rows: Vec<Row>, active: DeletionTime) -> Result<Option<Row>> {
 /// [`Error::Invalid`] for versions of different keys or malformed range
 /// tombstones; [`Error::Unsupported`] for collection columns (not merged
 /// yet).
-pub fn merge(types: &[String], versions: Vec<Partition>) -> Result<Partition> {
+pub fn merge(types: &[String], mut versions: Vec<Partition>) -> Result<Partition> {
+    if versions.len() == 1 && is_settled(types, &versions[0]) {
+        // Reads of one source (most partitions of a scan, most point
+        // reads) need no rebuilding.
+        return versions
+            .pop()
+            .ok_or_else(|| Error::invalid("merging no partition"));
+    }
     let mut versions = versions.into_iter();
     let Some(first) = versions.next() else {
         return Err(Error::invalid("merging no partition"));

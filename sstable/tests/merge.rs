@@ -388,3 +388,66 @@ fn partitions_of_different_keys_are_not_merged() {
     assert!(merge(&types, vec![p(b"a"), p(b"b")]).is_err());
     assert!(merge(&types, Vec::new()).is_err());
 }
+
+/// A lone version is returned as it is only when merging could not change
+/// it: two rows of one clustering (a damaged or legacy file) or a row
+/// deletion over older cells are still reconciled.
+#[test]
+fn a_lone_version_is_still_reconciled_when_it_needs_it() {
+    let types = schema().clustering_types();
+    let cell = |at: i64, value: &str| Cell {
+        timestamp: at,
+        kind: CellKind::Live,
+        path: None,
+        value: value.as_bytes().to_vec(),
+    };
+    let row = |at: i64, value: &str, deletion: Option<DeletionTime>| Row {
+        clustering: ck(1),
+        liveness: Some(LivenessInfo {
+            timestamp: at,
+            expiry: None,
+        }),
+        deletion,
+        columns: vec![ColumnData::Simple {
+            column: 0,
+            cell: cell(at, value),
+        }],
+    };
+    let partition = |unfiltereds: Vec<Unfiltered>| Partition {
+        key: b"k".to_vec(),
+        deletion: DeletionTime::LIVE,
+        static_row: None,
+        unfiltereds,
+    };
+    // Two rows of one clustering merge into the newer cell.
+    let twice = partition(vec![
+        Unfiltered::Row(row(1, "old", None)),
+        Unfiltered::Row(row(2, "new", None)),
+    ]);
+    let merged = merge(&types, vec![twice]).unwrap();
+    assert_eq!(merged.unfiltereds.len(), 1);
+    let Unfiltered::Row(r) = &merged.unfiltereds[0] else {
+        panic!("a marker")
+    };
+    assert_eq!(
+        r.columns,
+        vec![ColumnData::Simple {
+            column: 0,
+            cell: cell(2, "new")
+        }]
+    );
+    // A row deletion newer than the row's cell removes the cell.
+    let deleted = DeletionTime {
+        marked_for_delete_at: 5,
+        local_deletion_time: 100,
+    };
+    let shadowed = partition(vec![Unfiltered::Row(row(1, "gone", Some(deleted)))]);
+    let merged = merge(&types, vec![shadowed]).unwrap();
+    let Unfiltered::Row(r) = &merged.unfiltereds[0] else {
+        panic!("a marker")
+    };
+    assert!(r.columns.is_empty() && r.liveness.is_none());
+    // A settled lone version comes back unchanged.
+    let settled = partition(vec![Unfiltered::Row(row(3, "kept", None))]);
+    assert_eq!(merge(&types, vec![settled.clone()]).unwrap(), settled);
+}
