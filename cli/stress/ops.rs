@@ -250,6 +250,9 @@ pub fn ycsb_load(cx: &mut Context<'_>) -> Result<Outcome, Box<dyn Error>> {
     };
     let threads = plan.threads as u64;
     let loaded = records / threads * threads;
+    if loaded == 0 {
+        return Err("YCSB's load needs --num of at least --threads records".into());
+    }
     let outcome = drive(
         &plan,
         |t| {

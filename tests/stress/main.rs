@@ -204,23 +204,11 @@ fn a_duration_bounds_each_workload() {
     assert!(number(&out, "ops") < 100_000_000.0);
 }
 
-/// Renders the report in headless Chromium when it is installed and
-/// checks that the screenshot shows more than a blank page: PNG files of
-/// a plain page are a few kilobytes, charts with lines and text many
-/// more.
-fn screenshot(report: &Path) {
-    let chromium = Path::new("/usr/bin/chromium");
-    if !chromium.exists() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but /usr/bin/chromium is missing (.ci/run installs it)"
-        );
-        eprintln!("skipped the screenshot: /usr/bin/chromium is not installed");
-        return;
-    }
-    let png = report.with_extension("png");
+/// Renders `page` in headless Chromium to a PNG; its pixels (RGBA).
+fn render(chromium: &Path, page: &Path) -> (Vec<u8>, png::ColorType) {
+    let png_path = page.with_extension("png");
     let profile = tempfile::tempdir().expect("profile dir");
-    let status = Command::new(chromium)
+    let out = Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -231,21 +219,74 @@ fn screenshot(report: &Path) {
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
-            "--window-size=1400,2400",
+            "--window-size=1400,9000",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", report.display()))
+        .arg(format!("--screenshot={}", png_path.display()))
+        .arg(format!("file://{}", page.display()))
         .output()
         .expect("run chromium");
     assert!(
-        status.status.success(),
+        out.status.success(),
         "chromium failed: {}",
-        String::from_utf8_lossy(&status.stderr)
+        String::from_utf8_lossy(&out.stderr)
     );
-    let bytes = std::fs::metadata(&png).expect("screenshot written").len();
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).expect("screenshot written"),
+    ));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).expect("PNG pixels");
+    pixels.truncate(info.buffer_size());
+    (pixels, info.color_type)
+}
+
+/// Pixels near Ilion's chart colour (#2563eb) in a rendered page.
+fn ilion_blue_pixels(chromium: &Path, page: &Path) -> usize {
+    let (pixels, colour) = render(chromium, page);
+    let step = match colour {
+        png::ColorType::Rgba => 4,
+        png::ColorType::Rgb => 3,
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    pixels
+        .chunks_exact(step)
+        .filter(|p| {
+            let near = |a: u8, b: u8| a.abs_diff(b) <= 24;
+            near(p[0], 0x25) && near(p[1], 0x63) && near(p[2], 0xeb)
+        })
+        .count()
+}
+
+/// Renders the report in headless Chromium when it is installed and checks
+/// that its charts are drawn: the page shows at least twice the pixels of
+/// Ilion's line colour, and thousands more, than the same page with every
+/// line and point removed (where only legend and table swatches keep the
+/// colour).
+fn screenshot(report: &Path) {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but /usr/bin/chromium is missing (.ci/run installs it)"
+        );
+        eprintln!("skipped the screenshot: /usr/bin/chromium is not installed");
+        return;
+    }
+    let with_charts = ilion_blue_pixels(chromium, report);
+    let html = std::fs::read_to_string(report).expect("report");
+    let stripped = html
+        .replace("<polyline", "<desc")
+        .replace("</polyline>", "</desc>")
+        .replace("<path", "<desc")
+        .replace("</path>", "</desc>")
+        .replace("<circle", "<desc")
+        .replace("</circle>", "</desc>");
+    let bare = report.with_file_name("bare.html");
+    std::fs::write(&bare, stripped).expect("write");
+    let without_lines = ilion_blue_pixels(chromium, &bare);
     assert!(
-        bytes > 50_000,
-        "the screenshot is nearly blank: {bytes} bytes"
+        with_charts >= 2 * without_lines && with_charts - without_lines > 3000,
+        "charts not drawn: {with_charts} line-coloured pixels, {without_lines} without lines"
     );
 }
