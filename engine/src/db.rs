@@ -785,10 +785,33 @@ impl Db {
         limit: usize,
     ) -> Result<Option<ilion_sstable::rows::Partition>> {
         let runtime = self.runtime(keyspace, table)?;
+        let now = now_seconds();
+        if !reverse && limit < usize::MAX {
+            // Forwards with a limit: each SSTable read only as far as the
+            // limit, when what was read is enough to be sure.
+            match runtime.read_slice_head(key, slice, limit)? {
+                None => return Ok(None),
+                Some((partition, cut)) => {
+                    runtime.check_tombstones(&partition, now)?;
+                    let kept = crate::limit::limit_rows(partition.unfiltereds, limit, false, now);
+                    if crate::limit::complete_before(
+                        &runtime.clustering_types,
+                        &kept,
+                        limit,
+                        cut.as_deref(),
+                        now,
+                    ) {
+                        return Ok(Some(ilion_sstable::rows::Partition {
+                            unfiltereds: kept,
+                            ..partition
+                        }));
+                    }
+                }
+            }
+        }
         let Some(mut partition) = runtime.read_slice(key, slice)? else {
             return Ok(None);
         };
-        let now = now_seconds();
         runtime.check_tombstones(&partition, now)?;
         if reverse {
             partition.unfiltereds.reverse();

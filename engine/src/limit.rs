@@ -75,3 +75,32 @@ pub(crate) fn limit_rows(
     }
     out
 }
+
+/// Whether `kept`, the first `limit` live rows of a read whose sources
+/// were read only up to `cut` (the earliest clustering where one stopped),
+/// is the true answer: every source is whole up to `cut`, so it is when
+/// the limit was reached at or before `cut` (a read that stopped nowhere
+/// is always whole).
+pub(crate) fn complete_before(
+    types: &[String],
+    kept: &[Unfiltered],
+    limit: usize,
+    cut: Option<&[ilion_sstable::clustering::ClusteringValue]>,
+    now: i64,
+) -> bool {
+    let Some(cut) = cut else {
+        return true;
+    };
+    let live = kept
+        .iter()
+        .filter(|u| matches!(u, Unfiltered::Row(r) if r.has_live_data(now)))
+        .count();
+    let last = kept.iter().rev().find_map(|u| match u {
+        Unfiltered::Row(r) => Some(&r.clustering),
+        Unfiltered::Marker(_) => None,
+    });
+    live == limit
+        && last.is_some_and(|last| {
+            crate::table::compare_clusterings(types, last, cut) != std::cmp::Ordering::Greater
+        })
+}

@@ -287,6 +287,17 @@ impl Memtable {
         Ok(())
     }
 
+    /// `read` applied to partition `key` in place, under its shard's read
+    /// lock, if the memtable holds it: for readers that need only part of
+    /// a partition (the head of a slice) and would not copy all of it.
+    pub fn get_with<R>(&self, key: &[u8], read: impl FnOnce(&Partition) -> R) -> Option<R> {
+        let position = self.position(key);
+        self.shards[shard_of(position.0)]
+            .read()
+            .get(&position)
+            .map(|p| read(p))
+    }
+
     /// A copy of the partition `key`, if the memtable has it.
     ///
     /// ```

@@ -17,6 +17,7 @@ use crate::stats::{Recorder, TableStats};
 use crate::system::TableDefinition;
 use ilion_commitlog::{CommitLog, Position, TableId};
 use ilion_sstable::bloom::BloomFilter;
+use ilion_sstable::clustering::ClusteringValue;
 use ilion_sstable::data_reader::DataReader;
 use ilion_sstable::data_writer::DataWriter;
 use ilion_sstable::descriptor::{Component, Descriptor, TEMPORARY_PREFIX};
@@ -142,6 +143,61 @@ const MAX_KEPT_PAYLOAD: usize = 1 << 20;
 /// covered clustering range (Statistics.db, `oa`) rules it out only when
 /// it also holds no partition deletion and no static data, which a slice
 /// read returns whatever its rows (Cassandra's `shouldInclude` check).
+/// The first `rows` rows of `partition` inside `slice` with what comes
+/// before them, copied and clipped to the slice; when rows follow, the
+/// copy ends at the last row taken (a range tombstone open there closed
+/// there) and that row's clustering is returned as where it stopped.
+fn slice_head_of(
+    types: &[String],
+    partition: &Partition,
+    slice: &Slice,
+    rows: usize,
+) -> (Partition, Option<Vec<ClusteringValue>>) {
+    let mut head = Vec::new();
+    let mut counted = 0;
+    let mut cut = None;
+    for (i, u) in partition.unfiltereds.iter().enumerate() {
+        head.push(u.clone());
+        if slice.holds_row(types, u) {
+            counted += 1;
+            if counted >= rows {
+                if let (true, Unfiltered::Row(r)) = (i + 1 < partition.unfiltereds.len(), u) {
+                    cut = Some(r.clustering.clone());
+                }
+                break;
+            }
+        }
+    }
+    let read = match &cut {
+        Some(last) => Slice {
+            start: slice.start.clone(),
+            end: Some(last.clone()),
+        },
+        None => slice.clone(),
+    };
+    let copy = Partition {
+        key: partition.key.clone(),
+        deletion: partition.deletion,
+        static_row: partition.static_row.clone(),
+        unfiltereds: clip(types, head, None, &read),
+    };
+    (copy, cut)
+}
+
+/// The order of two row clusterings.
+pub(crate) fn compare_clusterings(
+    types: &[String],
+    a: &[ClusteringValue],
+    b: &[ClusteringValue],
+) -> std::cmp::Ordering {
+    use ilion_sstable::clustering::{compare_prefix_parts, PrefixKind};
+    compare_prefix_parts(
+        types,
+        (PrefixKind::Clustering, a),
+        (PrefixKind::Clustering, b),
+    )
+}
+
 fn may_hold(sstable: &SstableReader, types: &[String], slice: &Slice) -> bool {
     let statistics = sstable.statistics();
     let stats = &statistics.stats;
@@ -419,22 +475,75 @@ impl Table {
     /// merged from every memtable and SSTable (each read only as far as
     /// the slice needs), in clustering order.
     pub(crate) fn read_slice(&self, key: &[u8], slice: &Slice) -> Result<Option<Partition>> {
+        Ok(self.read_slice_upto(key, slice, None)?.map(|(p, _)| p))
+    }
+
+    /// [`Table::read_slice`] where each SSTable is read no further than
+    /// its first `rows` rows inside the slice (the memtables whole). With
+    /// the merged partition comes the earliest clustering at which an
+    /// SSTable's reading stopped: the merge is exact up to there, and
+    /// only there (a deletion may have hidden rows that the unread part
+    /// would have supplied).
+    pub(crate) fn read_slice_head(
+        &self,
+        key: &[u8],
+        slice: &Slice,
+        rows: usize,
+    ) -> Result<Option<(Partition, Option<Vec<ClusteringValue>>)>> {
+        self.read_slice_upto(key, slice, Some(rows))
+    }
+
+    fn read_slice_upto(
+        &self,
+        key: &[u8],
+        slice: &Slice,
+        rows: Option<usize>,
+    ) -> Result<Option<(Partition, Option<Vec<ClusteringValue>>)>> {
         let types = &self.clustering_types;
         let clipped = |p: Partition| Partition {
             unfiltereds: clip(types, p.unfiltereds, None, slice),
             ..p
         };
         let mut versions = Vec::new();
-        versions.extend(self.memtable.read().get(key).map(clipped));
-        for memtable in self.flushing.read().iter() {
-            versions.extend(memtable.get(key).map(clipped));
+        let mut earliest_cut: Option<Vec<ClusteringValue>> = None;
+        let mut note_cut = |cut: Option<Vec<ClusteringValue>>| {
+            if let Some(cut) = cut {
+                let earlier = earliest_cut.as_ref().is_none_or(|e| {
+                    compare_clusterings(types, &cut, e) == std::cmp::Ordering::Less
+                });
+                if earlier {
+                    earliest_cut = Some(cut);
+                }
+            }
+        };
+        let mut memtables = vec![self.memtable.read().clone()];
+        memtables.extend(self.flushing.read().iter().cloned());
+        for memtable in &memtables {
+            match rows {
+                None => versions.extend(memtable.get(key).map(clipped)),
+                Some(rows) => {
+                    let head = memtable.get_with(key, |p| slice_head_of(types, p, slice, rows));
+                    if let Some((partition, cut)) = head {
+                        versions.push(partition);
+                        note_cut(cut);
+                    }
+                }
+            }
         }
         let started = std::time::Instant::now();
         let sstables: Vec<Arc<SstableReader>> = self.sstables.read().clone();
         let mut consulted = 0;
         for sstable in sstables.iter().filter(|s| may_hold(s, types, slice)) {
             consulted += 1;
-            versions.extend(sstable.slice(key, slice, false)?);
+            match rows {
+                None => versions.extend(sstable.slice(key, slice, false)?),
+                Some(rows) => {
+                    if let Some((partition, cut)) = sstable.slice_head(key, slice, rows)? {
+                        versions.push(partition);
+                        note_cut(cut);
+                    }
+                }
+            }
         }
         self.sstables_read.fetch_add(consulted, Ordering::Relaxed);
         let merged = if versions.is_empty() {
@@ -444,7 +553,7 @@ impl Table {
         };
         self.recorder
             .read(started.elapsed().as_micros() as u64, consulted);
-        Ok(merged)
+        Ok(merged.map(|m| (m, earliest_cut)))
     }
 
     /// Up to `limit` partitions from position `start` on, in partitioner

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::index::IndexReader;
 use crate::lookup::{KeyLookup, SortPosition};
 use crate::partitioner::Partitioner;
-use crate::rows::Partition;
+use crate::rows::{Partition, Unfiltered};
 use crate::statistics::Statistics;
 use crate::summary::Summary;
 use crate::version::Version;
@@ -411,6 +411,33 @@ impl SstableReader {
     /// Corruption; [`Error::Unsupported`] for clustering types Ilion cannot
     /// order yet.
     pub fn slice(&self, key: &[u8], slice: &Slice, reverse: bool) -> Result<Option<Partition>> {
+        Ok(self.slice_upto(key, slice, reverse, None)?.map(|(p, _)| p))
+    }
+
+    /// [`SstableReader::slice`] forwards, decoding no further than the
+    /// first `rows` rows inside the slice. When it stopped there (more may
+    /// follow) it returns the clustering of the last row read, and the
+    /// result is cut at that row: a range tombstone open there is closed
+    /// there, so that nothing beyond what was read is claimed.
+    ///
+    /// # Errors
+    /// As [`SstableReader::slice`].
+    pub fn slice_head(
+        &self,
+        key: &[u8],
+        slice: &Slice,
+        rows: usize,
+    ) -> Result<Option<(Partition, Option<Vec<crate::clustering::ClusteringValue>>)>> {
+        self.slice_upto(key, slice, false, Some(rows.max(1)))
+    }
+
+    fn slice_upto(
+        &self,
+        key: &[u8],
+        slice: &Slice,
+        reverse: bool,
+        max_rows: Option<usize>,
+    ) -> Result<Option<(Partition, Option<Vec<crate::clustering::ClusteringValue>>)>> {
         let data_path = self.data_path.clone();
         let header = &self.statistics.header;
         let types = &header.clustering_types;
@@ -433,7 +460,40 @@ impl SstableReader {
                 "index entry moved",
             ));
         }
+        // Rows inside the slice count towards `max_rows`; reading stops
+        // at the last one wanted.
+        let counts = |u: &Unfiltered| slice.holds_row(types, u);
+        let read_rows = |reader: &mut DataReader<'_>,
+                         out: &mut Vec<Unfiltered>,
+                         counts: &dyn Fn(&Unfiltered) -> bool|
+         -> Result<Option<Vec<crate::clustering::ClusteringValue>>> {
+            let mut rows = 0;
+            while let Some(u) = reader.next_unfiltered()? {
+                let counted = counts(&u);
+                out.push(u);
+                if counted {
+                    rows += 1;
+                    if max_rows.is_some_and(|m| rows >= m) {
+                        return Ok(match out.last() {
+                            Some(Unfiltered::Row(r)) => Some(r.clustering.clone()),
+                            _ => None,
+                        });
+                    }
+                }
+            }
+            Ok(None)
+        };
+        let mut cut = None;
         let (key_read, deletion, static_row, unfiltereds, open_before) = match &entry.row_index {
+            None if max_rows.is_some() => {
+                let bytes = self.stream_range(entry.position, end)?;
+                let mut reader =
+                    DataReader::with_shapes(&bytes, header, &self.shapes, self.version, &data_path);
+                let (key_read, deletion, static_row) = reader.partition_header()?;
+                let mut unfiltereds = Vec::new();
+                cut = read_rows(&mut reader, &mut unfiltereds, &counts)?;
+                (key_read, deletion, static_row, unfiltereds, None)
+            }
             None => {
                 let bytes = self.stream_range(entry.position, end)?;
                 let mut reader =
@@ -480,9 +540,7 @@ impl SstableReader {
                         self.version,
                         &data_path,
                     );
-                    while let Some(u) = reader.next_unfiltered()? {
-                        unfiltereds.push(u);
-                    }
+                    cut = read_rows(&mut reader, &mut unfiltereds, &counts)?;
                 }
                 (key_read, deletion, static_row, unfiltereds, open_before)
             }
@@ -494,16 +552,27 @@ impl SstableReader {
                 "the index points at a different partition",
             ));
         }
-        let mut unfiltereds = crate::slice::clip(types, unfiltereds, open_before, slice);
+        // Cut short: the slice ends at the last row read.
+        let read_slice = match &cut {
+            Some(last) => Slice {
+                start: slice.start.clone(),
+                end: Some(last.clone()),
+            },
+            None => slice.clone(),
+        };
+        let mut unfiltereds = crate::slice::clip(types, unfiltereds, open_before, &read_slice);
         if reverse {
             unfiltereds.reverse();
         }
-        Ok(Some(Partition {
-            key: key_read,
-            deletion,
-            static_row,
-            unfiltereds,
-        }))
+        Ok(Some((
+            Partition {
+                key: key_read,
+                deletion,
+                static_row,
+                unfiltereds,
+            },
+            cut,
+        )))
     }
 
     /// Every partition, in order, collected (see [`SstableReader::iter`]

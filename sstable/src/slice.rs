@@ -61,6 +61,22 @@ impl Slice {
     }
 }
 
+impl Slice {
+    /// Whether `unfiltered` is a row inside this slice (what a row limit
+    /// counts).
+    pub fn holds_row(&self, types: &[String], unfiltered: &Unfiltered) -> bool {
+        let Unfiltered::Row(_) = unfiltered else {
+            return false;
+        };
+        let name = name_of(unfiltered);
+        self.start_bound()
+            .is_none_or(|s| compare_prefixes(types, &s, &name).is_le())
+            && self
+                .end_bound()
+                .is_none_or(|e| compare_prefixes(types, &name, &e).is_le())
+    }
+}
+
 /// Whether every clustering type has a comparator Ilion implements, so
 /// that slices over it cannot return a wrong range.
 pub fn comparable(types: &[String]) -> bool {
