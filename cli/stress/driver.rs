@@ -446,7 +446,9 @@ fn show_progress(plan: &Plan, progress: &AtomicU64, finished: &AtomicBool, start
             None if total < u64::MAX / 2 => ProgressBar::new(total),
             None => ProgressBar::new_spinner(),
         };
-        let template = "{prefix:>16} [{bar:30}] {percent:>3}% {msg} {elapsed_precise}";
+        // One line whatever the terminal's width: the bar takes what the
+        // text leaves.
+        let template = "{prefix} [{wide_bar}] {percent:>3}% {msg} {elapsed}";
         if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style.progress_chars("=> "));
         }
@@ -471,7 +473,7 @@ fn show_progress(plan: &Plan, progress: &AtomicU64, finished: &AtomicBool, start
                     Some(_) => bar.set_position(now.duration_since(start).as_millis() as u64),
                     None => bar.set_position(ops),
                 }
-                bar.set_message(format!("{ops} ops, {rate:.0} ops/s"));
+                bar.set_message(format!("{ops} ops {rate:.0}/s"));
             }
             None if now.duration_since(last_line) >= Duration::from_secs(10) => {
                 last_line = now;
