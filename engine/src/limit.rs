@@ -101,6 +101,6 @@ pub(crate) fn complete_before(
     });
     live == limit
         && last.is_some_and(|last| {
-            crate::table::compare_clusterings(types, last, cut) != std::cmp::Ordering::Greater
+            ilion_sstable::clustering::compare_clusterings(types, last, cut).is_le()
         })
 }

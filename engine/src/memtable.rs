@@ -313,11 +313,7 @@ impl Memtable {
     /// # Ok::<(), ilion::Error>(())
     /// ```
     pub fn get(&self, key: &[u8]) -> Option<Partition> {
-        let position = self.position(key);
-        self.shards[shard_of(position.0)]
-            .read()
-            .get(&position)
-            .map(|p| Partition::clone(p))
+        self.get_with(key, Partition::clone)
     }
 
     /// Copies of every partition, in order.

@@ -11,7 +11,7 @@ use crate::memtable::Position;
 use crate::table::Table;
 use bytes::Bytes;
 use ilion_sstable::bloom::BloomFilter;
-use ilion_sstable::rows::{ColumnData, Partition, Unfiltered};
+use ilion_sstable::rows::{Partition, Unfiltered};
 use std::ops::Bound;
 
 /// The first reverse window spans 2^48 tokens (a 65,536th of the ring);
@@ -49,17 +49,12 @@ pub(crate) fn past(end: &Bound<Position>, position: &Position) -> bool {
 /// dropped what deletions shadow, so a live cell or a live row marker
 /// left is live data.
 fn holds_live_data(partition: &Partition, now: i64) -> bool {
-    let row_live = |row: &ilion_sstable::rows::Row| {
-        row.liveness
-            .is_some_and(|l| l.expiry.is_none_or(|(_, expires)| expires > now))
-            || row.columns.iter().any(|c| match c {
-                ColumnData::Simple { cell, .. } => cell.is_live(now),
-                ColumnData::Complex { cells, .. } => cells.iter().any(|c| c.is_live(now)),
-            })
-    };
-    partition.static_row.as_ref().is_some_and(row_live)
+    partition
+        .static_row
+        .as_ref()
+        .is_some_and(|row| row.has_live_data(now))
         || partition.unfiltereds.iter().any(|u| match u {
-            Unfiltered::Row(row) => row_live(row),
+            Unfiltered::Row(row) => row.has_live_data(now),
             Unfiltered::Marker(_) => false,
         })
 }

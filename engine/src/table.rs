@@ -16,8 +16,7 @@ use crate::memtable::{Memtable, Position as SortPosition};
 use crate::stats::{Recorder, TableStats};
 use crate::system::TableDefinition;
 use ilion_commitlog::{CommitLog, Position, TableId};
-use ilion_sstable::bloom::BloomFilter;
-use ilion_sstable::clustering::ClusteringValue;
+use ilion_sstable::clustering::{compare_clusterings, ClusteringValue};
 use ilion_sstable::data_reader::DataReader;
 use ilion_sstable::data_writer::DataWriter;
 use ilion_sstable::descriptor::{Component, Descriptor, TEMPORARY_PREFIX};
@@ -25,7 +24,7 @@ use ilion_sstable::merge::{check_mergeable, merge};
 use ilion_sstable::reader::{ReaderCaches, SstableReader};
 use ilion_sstable::rows::{ColumnData, Partition, Unfiltered};
 use ilion_sstable::schema::PartitionCheck;
-use ilion_sstable::slice::{clip, Slice};
+use ilion_sstable::slice::{clip, take_head, Slice};
 use ilion_sstable::statistics::{ClusteringRange, CommitLogPosition, SerializationHeader};
 use ilion_sstable::version::Version;
 use ilion_vfs::FileSystem;
@@ -143,61 +142,6 @@ const MAX_KEPT_PAYLOAD: usize = 1 << 20;
 /// covered clustering range (Statistics.db, `oa`) rules it out only when
 /// it also holds no partition deletion and no static data, which a slice
 /// read returns whatever its rows (Cassandra's `shouldInclude` check).
-/// The first `rows` rows of `partition` inside `slice` with what comes
-/// before them, copied and clipped to the slice; when rows follow, the
-/// copy ends at the last row taken (a range tombstone open there closed
-/// there) and that row's clustering is returned as where it stopped.
-fn slice_head_of(
-    types: &[String],
-    partition: &Partition,
-    slice: &Slice,
-    rows: usize,
-) -> (Partition, Option<Vec<ClusteringValue>>) {
-    let mut head = Vec::new();
-    let mut counted = 0;
-    let mut cut = None;
-    for (i, u) in partition.unfiltereds.iter().enumerate() {
-        head.push(u.clone());
-        if slice.holds_row(types, u) {
-            counted += 1;
-            if counted >= rows {
-                if let (true, Unfiltered::Row(r)) = (i + 1 < partition.unfiltereds.len(), u) {
-                    cut = Some(r.clustering.clone());
-                }
-                break;
-            }
-        }
-    }
-    let read = match &cut {
-        Some(last) => Slice {
-            start: slice.start.clone(),
-            end: Some(last.clone()),
-        },
-        None => slice.clone(),
-    };
-    let copy = Partition {
-        key: partition.key.clone(),
-        deletion: partition.deletion,
-        static_row: partition.static_row.clone(),
-        unfiltereds: clip(types, head, None, &read),
-    };
-    (copy, cut)
-}
-
-/// The order of two row clusterings.
-pub(crate) fn compare_clusterings(
-    types: &[String],
-    a: &[ClusteringValue],
-    b: &[ClusteringValue],
-) -> std::cmp::Ordering {
-    use ilion_sstable::clustering::{compare_prefix_parts, PrefixKind};
-    compare_prefix_parts(
-        types,
-        (PrefixKind::Clustering, a),
-        (PrefixKind::Clustering, b),
-    )
-}
-
 fn may_hold(sstable: &SstableReader, types: &[String], slice: &Slice) -> bool {
     let statistics = sstable.statistics();
     let stats = &statistics.stats;
@@ -508,9 +452,9 @@ impl Table {
         let mut earliest_cut: Option<Vec<ClusteringValue>> = None;
         let mut note_cut = |cut: Option<Vec<ClusteringValue>>| {
             if let Some(cut) = cut {
-                let earlier = earliest_cut.as_ref().is_none_or(|e| {
-                    compare_clusterings(types, &cut, e) == std::cmp::Ordering::Less
-                });
+                let earlier = earliest_cut
+                    .as_ref()
+                    .is_none_or(|e| compare_clusterings(types, &cut, e).is_lt());
                 if earlier {
                     earliest_cut = Some(cut);
                 }
@@ -523,7 +467,7 @@ impl Table {
                 None => versions.extend(memtable.get(key).map(clipped)),
                 Some(rows) => {
                     let head = memtable.get_with(key, |p| slice_head_of(types, p, slice, rows));
-                    if let Some((partition, cut)) = head {
+                    if let Some((partition, cut)) = head.transpose()? {
                         versions.push(partition);
                         note_cut(cut);
                     }
@@ -569,12 +513,6 @@ impl Table {
     ) -> Result<()> {
         let partitioner = self.definition.options.partitioner;
         let types = &self.clustering_types;
-        let position_of = |key: &[u8]| -> SortPosition {
-            (
-                partitioner.sort_token(key, BloomFilter::hash(key)),
-                key.to_vec(),
-            )
-        };
         let after_start = |p: &SortPosition| match &start {
             Bound::Unbounded => true,
             Bound::Included(s) => p >= s,
@@ -604,7 +542,7 @@ impl Table {
         let advance = |source: &mut Box<dyn Iterator<Item = Result<Partition>> + '_>| -> Result<Option<(SortPosition, Partition)>> {
             for partition in source.by_ref() {
                 let partition = partition?;
-                let position = position_of(&partition.key);
+                let position = crate::range::position_of(self, &partition.key);
                 if after_start(&position) {
                     return Ok(Some((position, partition)));
                 }
@@ -903,4 +841,23 @@ pub(crate) fn first_token_of(
             Token::Bytes(prefix[..end].to_vec())
         }
     }
+}
+
+/// The head of a memtable's `partition` for a slice read limited to
+/// `rows` rows ([`take_head`]), copied and clipped to what it covers.
+fn slice_head_of(
+    types: &[String],
+    partition: &Partition,
+    slice: &Slice,
+    rows: usize,
+) -> Result<(Partition, Option<Vec<ClusteringValue>>)> {
+    let items = partition.unfiltereds.iter().cloned().map(Ok);
+    let (head, cut) = take_head(types, slice, items, Some(rows.max(1)))?;
+    let copy = Partition {
+        key: partition.key.clone(),
+        deletion: partition.deletion,
+        static_row: partition.static_row.clone(),
+        unfiltereds: clip(types, head, None, &slice.ending_at(cut.as_deref())),
+    };
+    Ok((copy, cut))
 }

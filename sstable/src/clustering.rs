@@ -227,3 +227,16 @@ pub fn compare_prefix_parts(
         Ordering::Greater => 0.cmp(&b.0.compared_to_clustering()),
     }
 }
+
+/// The order of two row clusterings.
+pub fn compare_clusterings(
+    types: &[String],
+    a: &[ClusteringValue],
+    b: &[ClusteringValue],
+) -> Ordering {
+    compare_prefix_parts(
+        types,
+        (PrefixKind::Clustering, a),
+        (PrefixKind::Clustering, b),
+    )
+}

@@ -8,7 +8,9 @@
 //! (expired cells stay expiring cells until a reader or compaction
 //! interprets them at its own "now").
 
-use crate::clustering::{compare_prefix_parts, compare_prefixes, ClusteringBound, PrefixKind};
+use crate::clustering::{
+    compare_clusterings, compare_prefix_parts, compare_prefixes, ClusteringBound, PrefixKind,
+};
 use crate::error::{Error, Result};
 use crate::reconcile::{compare_versions, CellVersion, DeletionTime};
 use crate::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
@@ -266,13 +268,8 @@ fn is_settled(types: &[String], partition: &Partition) -> bool {
             let Unfiltered::Row(row) = u else {
                 return false;
             };
-            let ordered = previous.is_none_or(|p| {
-                compare_prefix_parts(
-                    types,
-                    (PrefixKind::Clustering, &p.clustering),
-                    (PrefixKind::Clustering, &row.clustering),
-                ) == Ordering::Less
-            });
+            let ordered = previous
+                .is_none_or(|p| compare_clusterings(types, &p.clustering, &row.clustering).is_lt());
             previous = Some(row);
             ordered && settled_row(row)
         })

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::index::IndexReader;
 use crate::lookup::{KeyLookup, SortPosition};
 use crate::partitioner::Partitioner;
-use crate::rows::{Partition, Unfiltered};
+use crate::rows::Partition;
 use crate::statistics::Statistics;
 use crate::summary::Summary;
 use crate::version::Version;
@@ -460,28 +460,11 @@ impl SstableReader {
                 "index entry moved",
             ));
         }
-        // Rows inside the slice count towards `max_rows`; reading stops
+        // Rows inside the slice count towards `max_rows`; decoding stops
         // at the last one wanted.
-        let counts = |u: &Unfiltered| slice.holds_row(types, u);
-        let read_rows = |reader: &mut DataReader<'_>,
-                         out: &mut Vec<Unfiltered>,
-                         counts: &dyn Fn(&Unfiltered) -> bool|
-         -> Result<Option<Vec<crate::clustering::ClusteringValue>>> {
-            let mut rows = 0;
-            while let Some(u) = reader.next_unfiltered()? {
-                let counted = counts(&u);
-                out.push(u);
-                if counted {
-                    rows += 1;
-                    if max_rows.is_some_and(|m| rows >= m) {
-                        return Ok(match out.last() {
-                            Some(Unfiltered::Row(r)) => Some(r.clustering.clone()),
-                            _ => None,
-                        });
-                    }
-                }
-            }
-            Ok(None)
+        let take_head = |reader: &mut DataReader<'_>| {
+            let items = std::iter::from_fn(|| reader.next_unfiltered().transpose());
+            crate::slice::take_head(types, slice, items, max_rows)
         };
         let mut cut = None;
         let (key_read, deletion, static_row, unfiltereds, open_before) = match &entry.row_index {
@@ -490,8 +473,8 @@ impl SstableReader {
                 let mut reader =
                     DataReader::with_shapes(&bytes, header, &self.shapes, self.version, &data_path);
                 let (key_read, deletion, static_row) = reader.partition_header()?;
-                let mut unfiltereds = Vec::new();
-                cut = read_rows(&mut reader, &mut unfiltereds, &counts)?;
+                let (unfiltereds, last) = take_head(&mut reader)?;
+                cut = last;
                 (key_read, deletion, static_row, unfiltereds, None)
             }
             None => {
@@ -540,7 +523,7 @@ impl SstableReader {
                         self.version,
                         &data_path,
                     );
-                    cut = read_rows(&mut reader, &mut unfiltereds, &counts)?;
+                    (unfiltereds, cut) = take_head(&mut reader)?;
                 }
                 (key_read, deletion, static_row, unfiltereds, open_before)
             }
@@ -553,14 +536,8 @@ impl SstableReader {
             ));
         }
         // Cut short: the slice ends at the last row read.
-        let read_slice = match &cut {
-            Some(last) => Slice {
-                start: slice.start.clone(),
-                end: Some(last.clone()),
-            },
-            None => slice.clone(),
-        };
-        let mut unfiltereds = crate::slice::clip(types, unfiltereds, open_before, &read_slice);
+        let read = slice.ending_at(cut.as_deref());
+        let mut unfiltereds = crate::slice::clip(types, unfiltereds, open_before, &read);
         if reverse {
             unfiltereds.reverse();
         }

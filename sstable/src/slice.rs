@@ -62,19 +62,67 @@ impl Slice {
 }
 
 impl Slice {
-    /// Whether `unfiltered` is a row inside this slice (what a row limit
-    /// counts).
-    pub fn holds_row(&self, types: &[String], unfiltered: &Unfiltered) -> bool {
-        let Unfiltered::Row(_) = unfiltered else {
-            return false;
-        };
-        let name = name_of(unfiltered);
-        self.start_bound()
-            .is_none_or(|s| compare_prefixes(types, &s, &name).is_le())
-            && self
-                .end_bound()
-                .is_none_or(|e| compare_prefixes(types, &name, &e).is_le())
+    /// This slice, ending at the row clustering `last` instead when given
+    /// (what a read cut short by a row limit has covered).
+    pub fn ending_at(&self, last: Option<&[ClusteringValue]>) -> Slice {
+        match last {
+            Some(last) => Slice {
+                start: self.start.clone(),
+                end: Some(last.to_vec()),
+            },
+            None => self.clone(),
+        }
     }
+}
+
+/// The unfiltereds of `items` (a partition's, in clustering order) up to
+/// and including the `max_rows`-th row inside `slice` (all of them when
+/// `None`), with the clustering of that last row when the limit stopped
+/// the reading: the caller then knows the partition only up to there
+/// ([`Slice::ending_at`]).
+///
+/// # Errors
+/// The first error `items` yields.
+pub fn take_head(
+    types: &[String],
+    slice: &Slice,
+    items: impl Iterator<Item = crate::error::Result<Unfiltered>>,
+    max_rows: Option<usize>,
+) -> crate::error::Result<(Vec<Unfiltered>, Option<Vec<ClusteringValue>>)> {
+    let (start, end) = (slice.start_bound(), slice.end_bound());
+    let inside = |values: &[ClusteringValue]| {
+        let name = ClusteringBound {
+            kind: PrefixKind::Clustering,
+            values: values.to_vec(),
+        };
+        start
+            .as_ref()
+            .is_none_or(|s| compare_prefixes(types, s, &name).is_le())
+            && end
+                .as_ref()
+                .is_none_or(|e| compare_prefixes(types, &name, e).is_le())
+    };
+    let mut out = Vec::new();
+    let mut rows = 0;
+    for item in items {
+        let item = item?;
+        let counted = match (&item, max_rows) {
+            (Unfiltered::Row(row), Some(_)) => inside(&row.clustering),
+            _ => false,
+        };
+        out.push(item);
+        if counted {
+            rows += 1;
+            if max_rows.is_some_and(|m| rows >= m) {
+                let last = match out.last() {
+                    Some(Unfiltered::Row(row)) => Some(row.clustering.clone()),
+                    _ => None,
+                };
+                return Ok((out, last));
+            }
+        }
+    }
+    Ok((out, None))
 }
 
 /// Whether every clustering type has a comparator Ilion implements, so
