@@ -364,6 +364,19 @@ pub fn run(cassandra: &Cassandra, case: Case) -> Result<&'static str, String> {
                     failures.push(report);
                 }
             }
+            // With Data.db identical, its checksums must be too: Digest.crc32
+            // (every table) and CRC.db (where the folder kept it).
+            let ours = |c: Component| std::fs::read(descriptor.path(c)).unwrap();
+            let mut extra = vec![("Digest.crc32", Component::Digest)];
+            if cassandra.dir.join("mc-1-big-CRC.db").exists() {
+                extra.push(("CRC.db", Component::Crc));
+            }
+            for (name, component) in extra {
+                if let Some(report) = difference(name, &ours(component), &cassandra.component(name))
+                {
+                    failures.push(report);
+                }
+            }
             if failures.is_empty() {
                 Ok("identical")
             } else {
