@@ -543,20 +543,30 @@ impl PartitionCheck {
 fn header_order(columns: &[Column]) -> Vec<&Column> {
     let mut ordered: Vec<&Column> = columns.iter().collect();
     ordered.sort_by(|a, b| {
-        is_multi_cell(&a.type_string)
-            .cmp(&is_multi_cell(&b.type_string))
-            .then_with(|| name_prefix(&a.name).cmp(&name_prefix(&b.name)))
-            .then_with(|| a.name.as_bytes().cmp(b.name.as_bytes()))
+        column_order(
+            (a.name.as_bytes(), &a.type_string),
+            (b.name.as_bytes(), &b.type_string),
+        )
     });
     ordered
+}
+
+/// Cassandra's order of two columns given as (name, type string): the
+/// order of [`TableSchema::regular_column_index`], in which rows encode
+/// their columns.
+pub(crate) fn column_order(a: (&[u8], &str), b: (&[u8], &str)) -> Ordering {
+    is_multi_cell(a.1)
+        .cmp(&is_multi_cell(b.1))
+        .then_with(|| name_prefix(a.0).cmp(&name_prefix(b.0)))
+        .then_with(|| a.0.cmp(b.0))
 }
 
 /// The name bits of Cassandra's `ColumnMetadata.comparisonOrder`: the first
 /// six bytes of the name, zero-padded, with the top bit of the first
 /// flipped.
-fn name_prefix(name: &str) -> u64 {
+fn name_prefix(name: &[u8]) -> u64 {
     let mut prefix = [0u8; 8];
-    for (slot, byte) in prefix[2..].iter_mut().zip(name.as_bytes()) {
+    for (slot, byte) in prefix[2..].iter_mut().zip(name) {
         *slot = *byte;
     }
     prefix[2] ^= 0x80;

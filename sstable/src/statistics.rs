@@ -5,6 +5,7 @@
 use crate::clustering::{read_bound, ClusteringBound};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::schema::column_order;
 use crate::version::Version;
 use std::path::Path;
 
@@ -308,8 +309,20 @@ fn parse_header(c: &mut Cursor<'_>) -> Result<SerializationHeader> {
         }
         Ok(out)
     };
-    let static_columns = columns("static column count")?;
-    let regular_columns = columns("regular column count")?;
+    let mut static_columns = columns("static column count")?;
+    let mut regular_columns = columns("regular column count")?;
+    // Rows encode their columns in Cassandra's column order whatever order
+    // the header lists them in: Cassandra sorts them when it reads the
+    // header (`SerializationHeader.Component.toHeader`), and Scylla lists
+    // them by name alone (simple and complex columns interleaved).
+    for list in [&mut static_columns, &mut regular_columns] {
+        list.sort_by(|a, b| {
+            column_order(
+                (a.name.as_slice(), &a.type_string),
+                (b.name.as_slice(), &b.type_string),
+            )
+        });
+    }
     Ok(SerializationHeader {
         min_timestamp,
         min_local_deletion_time,
@@ -469,4 +482,35 @@ fn parse_stats(c: &mut Cursor<'_>, version: Version) -> Result<Stats> {
         key_range,
         token_space_coverage,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_columns_are_read_into_cassandras_column_order() {
+        // A header listing its columns by name (as Scylla writes them):
+        // complex rc2 before simple rc3.
+        let m = "org.apache.cassandra.db.marshal.";
+        let mut bytes = vec![0, 0, 0];
+        let string = |s: &str, out: &mut Vec<u8>| {
+            out.push(s.len() as u8);
+            out.extend_from_slice(s.as_bytes());
+        };
+        string(&format!("{m}Int32Type"), &mut bytes);
+        bytes.extend([0, 0, 2]);
+        string("rc2", &mut bytes);
+        string(&format!("{m}SetType({m}Int32Type)"), &mut bytes);
+        string("rc3", &mut bytes);
+        string(&format!("{m}Int32Type"), &mut bytes);
+        let path = Path::new("Statistics.db");
+        let header = parse_header(&mut Cursor::new(&bytes, path)).unwrap();
+        let names: Vec<&[u8]> = header
+            .regular_columns
+            .iter()
+            .map(|c| c.name.as_slice())
+            .collect();
+        assert_eq!(names, [&b"rc3"[..], &b"rc2"[..]]);
+    }
 }
