@@ -1,6 +1,7 @@
 //! Writing one case with Ilion's writer and comparing the files with
 //! Cassandra's.
 
+use ilion_sstable::bloom::{BloomFilter, FilterLayout};
 use ilion_sstable::data_reader::DataReader;
 use ilion_sstable::descriptor::{Component, Descriptor};
 use ilion_sstable::rows::{ColumnData, Partition, Row, Unfiltered};
@@ -423,12 +424,41 @@ pub fn run(cassandra: &Cassandra, case: Case) -> Result<&'static str, String> {
                     failures.push(report);
                 }
             }
-            // With Data.db identical, its checksums must be too: Digest.crc32
-            // (every table) and CRC.db (where the folder kept it).
+            // With Data.db and Index.db identical, so must be Digest.crc32
+            // (every table), CRC.db and Summary.db (where the folder kept
+            // them; Summary.db's layout is the same in mc and nb).
             let ours = |c: Component| std::fs::read(descriptor.path(c)).unwrap();
             let mut extra = vec![("Digest.crc32", Component::Digest)];
             if cassandra.dir.join("mc-1-big-CRC.db").exists() {
                 extra.push(("CRC.db", Component::Crc));
+            }
+            if cassandra.dir.join("mc-1-big-Summary.db").exists() {
+                extra.push(("Summary.db", Component::Summary));
+            }
+            // Filter.db: `mc` serializes the bloom filter in the legacy
+            // layout, `nb` in the current one, so the files cannot be
+            // compared directly. The writer's filter (sized for the
+            // partition count, fp chance 0.01) must be one that, in the
+            // legacy layout, is Cassandra's file.
+            let mut filter = BloomFilter::for_keys(outcome.written.len() as u64, 0.01).unwrap();
+            for p in &outcome.written {
+                filter.add(&p.key);
+            }
+            for (name, ours, theirs) in [
+                (
+                    "Filter.db (ours against the filter of the keys)",
+                    ours(Component::Filter),
+                    filter.serialize(FilterLayout::Current),
+                ),
+                (
+                    "Filter.db (that filter in mc's layout against Cassandra's)",
+                    filter.serialize(FilterLayout::Legacy),
+                    cassandra.component("Filter.db"),
+                ),
+            ] {
+                if let Some(report) = difference(name, &ours, &theirs) {
+                    failures.push(report);
+                }
             }
             for (name, component) in extra {
                 if let Some(report) = difference(name, &ours(component), &cassandra.component(name))

@@ -3,11 +3,13 @@
 //! test resources; README.txt there). Each table's content is built from
 //! the CQL that produced it, written by `SstableWriter` as `nb`
 //! uncompressed, and Data.db and Index.db are compared with Cassandra's
-//! byte for byte (Data.db's encoding is the same in `mc` and `nb`), and with
-//! them Digest.crc32 and, where the folder kept it, CRC.db. The header
-//! minimums the writer is given are computed from the content as Cassandra
-//! computes them, and must equal those in Cassandra's Statistics.db; and
-//! Ilion must read its own Data.db back as the partitions it was given.
+//! byte for byte (Data.db's encoding is the same in `mc` and `nb`); with
+//! them Digest.crc32, CRC.db and Summary.db where the folder kept them, and
+//! Filter.db's bits (`mc` and `nb` lay the filter out differently). The
+//! serialization header the writer is given (columns from the schema,
+//! minimums computed from the content as Cassandra computes them) must be
+//! the one in Cassandra's Statistics.db; and Ilion must read its own
+//! Data.db back as the partitions it was given.
 
 // Test code: unwrapping is how a test says "this must succeed".
 #![allow(clippy::unwrap_used)]
