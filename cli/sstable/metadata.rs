@@ -1,0 +1,253 @@
+//! `ilion sstable metadata`: what Statistics.db says of an SSTable, in
+//! the order and wording of Cassandra's `sstablemetadata`
+//! (`tools/SSTableMetadataViewer.java`).
+
+use ilion_sstable::compression::CompressionInfo;
+use ilion_sstable::cql_value;
+use ilion_sstable::descriptor::{Component, Descriptor};
+use ilion_sstable::reader::SstableReader;
+use ilion_sstable::statistics::{ClusteringRange, HeaderColumn, Statistics};
+use std::error::Error;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Prints the metadata of every SSTable in `files`.
+pub fn run(files: &[PathBuf]) -> Result<(), Box<dyn Error>> {
+    for (i, file) in files.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        print!("{}", describe(file)?);
+    }
+    Ok(())
+}
+
+fn uuid(bytes: &[u8; 16]) -> String {
+    cql_value::to_text("org.apache.cassandra.db.marshal.UUIDType", bytes)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Box<dyn Error>> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
+}
+
+/// A timestamp in µs with its instant.
+fn micros(t: i64) -> String {
+    format!("{t} ({})", cql_value::instant_micros(t))
+}
+
+/// A local deletion time in s with its instant, or "no deletion" for the
+/// sentinels Cassandra stores when there is none.
+fn deletion_time(t: i64) -> String {
+    if t == i64::from(i32::MAX) || t == i64::from(u32::MAX) {
+        format!("{t} (no tombstones)")
+    } else {
+        format!("{t} ({})", cql_value::instant(t, 0))
+    }
+}
+
+fn columns(columns: &[HeaderColumn]) -> String {
+    let parts: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{}:{}", String::from_utf8_lossy(&c.name), c.type_string))
+        .collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// Cassandra's `EstimatedHistogram.mean`: the bucket upper bounds weighted
+/// by their counts, rounded up (the overflow bucket left out).
+fn histogram_mean(offsets: &[i64], counts: &[i64]) -> f64 {
+    let (mut elements, mut sum) = (0f64, 0f64);
+    for (offset, count) in offsets.iter().zip(counts) {
+        elements += *count as f64;
+        sum += (*count as f64) * (*offset as f64);
+    }
+    if elements == 0.0 {
+        0.0
+    } else {
+        (sum / elements).ceil()
+    }
+}
+
+fn histogram(out: &mut String, title: &str, unit: &str, (offsets, counts): &(Vec<i64>, Vec<i64>)) {
+    let _ = writeln!(out, "{title}:");
+    let _ = writeln!(out, "   {unit:>14}  {:>10}", "Count");
+    for (offset, count) in offsets.iter().zip(counts) {
+        if *count != 0 {
+            let _ = writeln!(out, "   {offset:>14}  {count:>10}");
+        }
+    }
+    if let Some(overflow) = counts.get(offsets.len()).filter(|c| **c != 0) {
+        let _ = writeln!(out, "   {:>14}  {overflow:>10}", "overflow");
+    }
+}
+
+fn describe(file: &Path) -> Result<String, Box<dyn Error>> {
+    let descriptor = Descriptor::from_path(file)?;
+    let version = descriptor.version;
+    let stats_path = descriptor.path(Component::Statistics);
+    let statistics = Statistics::parse(&read(&stats_path)?, version, &stats_path)?;
+    let Statistics {
+        validation,
+        stats,
+        header,
+        ..
+    } = &statistics;
+    let mut out = String::new();
+    let w = &mut out;
+    let base = file.to_string_lossy();
+    let _ = writeln!(w, "SSTable: {}", base.trim_end_matches("-Data.db"));
+    let _ = writeln!(w, "SSTable Version: {}", version.letters());
+    let _ = writeln!(w, "Partitioner: {}", validation.partitioner);
+    let _ = writeln!(
+        w,
+        "Bloom Filter FP chance: {}",
+        validation.bloom_filter_fp_chance
+    );
+    let _ = writeln!(w, "Minimum timestamp: {}", micros(stats.min_timestamp));
+    let _ = writeln!(w, "Maximum timestamp: {}", micros(stats.max_timestamp));
+    let _ = writeln!(
+        w,
+        "SSTable min local deletion time: {}",
+        deletion_time(stats.min_local_deletion_time)
+    );
+    let _ = writeln!(
+        w,
+        "SSTable max local deletion time: {}",
+        deletion_time(stats.max_local_deletion_time)
+    );
+    let info_path = descriptor.path(Component::CompressionInfo);
+    let compressor = match std::fs::read(&info_path) {
+        Ok(bytes) => CompressionInfo::parse(&bytes, version, &info_path)
+            .map(|i| i.compressor)
+            .unwrap_or_else(|e| format!("unreadable ({e})")),
+        Err(_) => "none".to_string(),
+    };
+    let _ = writeln!(w, "Compressor: {compressor}");
+    let _ = writeln!(w, "Compression ratio: {}", stats.compression_ratio);
+    let _ = writeln!(w, "TTL min: {}", stats.min_ttl);
+    let _ = writeln!(w, "TTL max: {}", stats.max_ttl);
+    // First and last keys: from the index when the SSTable opens, else
+    // from Statistics.db where the version stores them (oa).
+    let keys = match SstableReader::open(file) {
+        Ok(reader) => {
+            let (first, last) = reader.key_range();
+            Some((first.1.clone(), last.1.clone()))
+        }
+        Err(_) => stats.key_range.clone(),
+    };
+    if let Some((first, last)) = keys {
+        let _ = writeln!(
+            w,
+            "First key: {}",
+            cql_value::to_text(&header.key_type, &first)
+        );
+        let _ = writeln!(
+            w,
+            "Last key: {}",
+            cql_value::to_text(&header.key_type, &last)
+        );
+    }
+    let clustering_values = |values: &[Vec<u8>]| -> String {
+        let parts: Vec<String> = values
+            .iter()
+            .zip(&header.clustering_types)
+            .map(|(v, t)| cql_value::to_text(t, v))
+            .collect();
+        format!("[{}]", parts.join(", "))
+    };
+    match &stats.clustering {
+        ClusteringRange::Legacy { min, max } => {
+            let _ = writeln!(w, "minClusteringValues: {}", clustering_values(min));
+            let _ = writeln!(w, "maxClusteringValues: {}", clustering_values(max));
+        }
+        ClusteringRange::Slice { types, start, end } => {
+            let bound = |b: &ilion_sstable::clustering::ClusteringBound| {
+                let parts: Vec<String> = b
+                    .values
+                    .iter()
+                    .zip(types)
+                    .map(|(v, t)| {
+                        v.as_ref()
+                            .map_or("null".into(), |v| cql_value::to_text(t, v))
+                    })
+                    .collect();
+                format!("{:?}({})", b.kind, parts.join(", "))
+            };
+            let _ = writeln!(w, "Covered clusterings: {} .. {}", bound(start), bound(end));
+        }
+    }
+    // Cassandra's getEstimatedDroppableTombstoneRatio(now): tombstones
+    // droppable now over the estimated cell count.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let droppable: i64 = stats
+        .tombstone_drop_times
+        .1
+        .iter()
+        .filter(|(point, _)| *point <= now)
+        .map(|(_, count)| count)
+        .sum();
+    let (cell_offsets, cell_counts) = &stats.cells_per_partition;
+    let partitions: i64 = stats.partition_sizes.1.iter().sum();
+    let estimated_cells = histogram_mean(cell_offsets, cell_counts) * partitions as f64;
+    let ratio = if estimated_cells > 0.0 {
+        droppable as f64 / estimated_cells
+    } else {
+        0.0
+    };
+    let _ = writeln!(w, "Estimated droppable tombstones: {ratio}");
+    let _ = writeln!(w, "SSTable Level: {}", stats.sstable_level);
+    let _ = writeln!(w, "Repaired at: {}", stats.repaired_at);
+    let _ = writeln!(
+        w,
+        "Pending repair: {}",
+        stats.pending_repair.as_ref().map_or("--".into(), uuid)
+    );
+    let intervals: Vec<String> = stats
+        .commit_log_intervals
+        .iter()
+        .map(|(a, b)| {
+            format!(
+                "({},{})-({},{})",
+                a.segment_id, a.position, b.segment_id, b.position
+            )
+        })
+        .collect();
+    let _ = writeln!(w, "Replay positions covered: [{}]", intervals.join(", "));
+    let _ = writeln!(w, "totalColumnsSet: {}", stats.total_columns_set);
+    let _ = writeln!(w, "totalRows: {}", stats.total_rows);
+    let _ = writeln!(w, "Estimated tombstone drop times:");
+    for (point, count) in &stats.tombstone_drop_times.1 {
+        let _ = writeln!(w, "   {}: {count}", deletion_time(*point));
+    }
+    histogram(w, "Partition Size", "Size (bytes)", &stats.partition_sizes);
+    histogram(w, "Column Count", "Columns", &stats.cells_per_partition);
+    let _ = writeln!(w, "Estimated partitions: {partitions}");
+    let _ = writeln!(w, "EncodingStats minTTL: {}", header.min_ttl);
+    let _ = writeln!(
+        w,
+        "EncodingStats minLocalDeletionTime: {}",
+        deletion_time(header.min_local_deletion_time)
+    );
+    let _ = writeln!(
+        w,
+        "EncodingStats minTimestamp: {}",
+        micros(header.min_timestamp)
+    );
+    let _ = writeln!(w, "KeyType: {}", header.key_type);
+    let _ = writeln!(
+        w,
+        "ClusteringTypes: [{}]",
+        header.clustering_types.join(", ")
+    );
+    let _ = writeln!(w, "StaticColumns: {}", columns(&header.static_columns));
+    let _ = writeln!(w, "RegularColumns: {}", columns(&header.regular_columns));
+    let _ = writeln!(w, "IsTransient: {}", stats.is_transient);
+    let _ = writeln!(
+        w,
+        "Originating host id: {}",
+        stats.originating_host_id.as_ref().map_or("--".into(), uuid)
+    );
+    Ok(out)
+}
