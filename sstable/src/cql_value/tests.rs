@@ -116,14 +116,16 @@ fn floating_point_follows_java_to_string() {
 #[test]
 fn counters_sum_their_shards() {
     // CounterContext.total: sum of every shard's count. The legacy tables'
-    // counters hold one global shard with count 1 (reference §14.3).
+    // counters hold one global shard with count 1: header `0001 8000`
+    // (one entry; index 0 stored as 0 + Short.MIN_VALUE, global), then the
+    // shard (reference §5, counter cells).
     let shard = |id: u8, clock: i64, count: i64| {
         let mut s = vec![id; 16];
         s.extend_from_slice(&clock.to_be_bytes());
         s.extend_from_slice(&count.to_be_bytes());
         s
     };
-    let mut one_global = vec![0x00, 0x01, 0x00, 0x00];
+    let mut one_global = vec![0x00, 0x01, 0x80, 0x00];
     one_global.extend(shard(7, 1, 1));
     assert_eq!(counter_total(&one_global), Some(1));
     assert_eq!(to_json(&t("CounterColumnType"), &one_global), "1");
