@@ -118,7 +118,7 @@ fn counters_sum_their_shards() {
     // CounterContext.total: sum of every shard's count. The legacy tables'
     // counters hold one global shard with count 1: header `0001 8000`
     // (one entry; index 0 stored as 0 + Short.MIN_VALUE, global), then the
-    // shard (reference §5, counter cells).
+    // shard (reference §4.6, counter cells).
     let shard = |id: u8, clock: i64, count: i64| {
         let mut s = vec![id; 16];
         s.extend_from_slice(&clock.to_be_bytes());
