@@ -3,8 +3,8 @@
 //! `{"partition": {key, position, deletion_info?}, "rows": [...]}`.
 //!
 //! Rows carry `type` (`row`, `static_block`, `range_tombstone_bound`,
-//! `range_tombstone_boundary`), `position` (their offset in the
-//! uncompressed data stream), `clustering`, `liveness_info`,
+//! `range_tombstone_boundary`), `position` (an offset in the uncompressed
+//! data stream, as sstabledump computes it), `clustering`, `liveness_info`,
 //! `deletion_info` and `cells`; values are decoded per column type.
 
 use super::json;
@@ -68,14 +68,29 @@ fn partition(header: &SerializationHeader, p: &PositionedPartition, now: i64) ->
             json::deletion(&p.partition.deletion),
         );
     }
+    // The positions sstabledump prints: its partition iterator has read
+    // one part ahead when the first is printed, so the static row and the
+    // first row or marker show where the first one ends; every later one
+    // shows where it starts. (Cassandra's documentation shows a one-row
+    // partition of 62 bytes with its row at 61; published dumps show the
+    // first two rows of a partition at the same position.)
+    let starts = &p.unfiltered_positions;
+    let first = starts.get(1).copied().unwrap_or(p.end_position);
+    let printed = |i: usize| {
+        if i == 0 {
+            first
+        } else {
+            starts.get(i).copied().unwrap_or(first)
+        }
+    };
     let mut rows = Vec::new();
-    if let (Some(row), Some(at)) = (&p.partition.static_row, p.static_position) {
-        rows.push(self::row(header, row, at, true, now));
+    if let Some(row) = &p.partition.static_row {
+        rows.push(self::row(header, row, first, true, now));
     }
-    for (u, at) in p.partition.unfiltereds.iter().zip(&p.unfiltered_positions) {
+    for (i, u) in p.partition.unfiltereds.iter().enumerate() {
         rows.push(match u {
-            Unfiltered::Row(r) => row(header, r, *at, false, now),
-            Unfiltered::Marker(m) => marker(header, m, *at),
+            Unfiltered::Row(r) => row(header, r, printed(i), false, now),
+            Unfiltered::Marker(m) => marker(header, m, printed(i)),
         });
     }
     let mut m = Map::new();

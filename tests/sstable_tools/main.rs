@@ -134,8 +134,18 @@ fn dumps_of_legacy_tables_hold_the_oracle() {
             .collect();
         assert_eq!(positions[0], 0, "{name}");
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{name}");
-        for p in &partitions {
+        for (i, p) in partitions.iter().enumerate() {
             assert!(p["partition"].get("deletion_info").is_none(), "{name}");
+            // A one-row partition's row shows where it ends: at the
+            // end-of-partition byte, just before the next partition (as in
+            // the example of Cassandra's sstabledump documentation).
+            if !clust && i + 1 < partitions.len() {
+                assert_eq!(
+                    p["rows"][0]["position"].as_u64().unwrap() + 1,
+                    positions[i + 1],
+                    "{name}"
+                );
+            }
             let rows = p["rows"].as_array().unwrap();
             if clust {
                 assert_eq!(rows.len(), 50, "{name}");
@@ -148,7 +158,11 @@ fn dumps_of_legacy_tables_hold_the_oracle() {
                     .iter()
                     .map(|r| r["position"].as_u64().unwrap())
                     .collect();
-                assert!(row_positions.windows(2).all(|w| w[0] < w[1]), "{name}");
+                // sstabledump's positions: the first row shows where it
+                // ends, which is where the second starts; later rows
+                // where they start.
+                assert_eq!(row_positions[0], row_positions[1], "{name}");
+                assert!(row_positions[1..].windows(2).all(|w| w[0] < w[1]), "{name}");
             } else {
                 assert_eq!(rows.len(), 1, "{name}");
                 // Compact simple tables keep the value in the static row

@@ -20,6 +20,8 @@ pub struct PositionedPartition {
     pub static_position: Option<u64>,
     /// Where each of `partition.unfiltereds` starts, in the same order.
     pub unfiltered_positions: Vec<u64>,
+    /// Where the end-of-partition byte is (where the last part ends).
+    pub end_position: u64,
     /// The partition, as [`SstableReader::get`] returns it.
     pub partition: Partition,
 }
@@ -97,20 +99,21 @@ impl SstableReader {
         };
         let mut unfiltereds = Vec::new();
         let mut unfiltered_positions = Vec::new();
-        loop {
+        let end_position = loop {
             let at = start + reader.position();
             match reader.next_unfiltered()? {
                 Some(u) => {
                     unfiltereds.push(u);
                     unfiltered_positions.push(at);
                 }
-                None => break,
+                None => break at,
             }
-        }
+        };
         Ok(PositionedPartition {
             position: start,
             static_position,
             unfiltered_positions,
+            end_position,
             partition: Partition {
                 key: key_read,
                 deletion,
