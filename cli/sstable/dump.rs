@@ -21,8 +21,27 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// Dumps every partition of `files` (or only the one with `key`) to
-/// standard output as one JSON array.
+/// standard output as one JSON array. A reader that stops reading (`| head`)
+/// ends the dump quietly.
 pub fn run(files: &[PathBuf], key: Option<&str>) -> Result<(), Box<dyn Error>> {
+    match write_dump(files, key) {
+        Err(e) if is_broken_pipe(e.as_ref()) => Ok(()),
+        other => other,
+    }
+}
+
+fn is_broken_pipe(e: &(dyn Error + 'static)) -> bool {
+    let kind = e
+        .downcast_ref::<std::io::Error>()
+        .map(std::io::Error::kind)
+        .or_else(|| {
+            e.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+        });
+    kind == Some(std::io::ErrorKind::BrokenPipe)
+}
+
+fn write_dump(files: &[PathBuf], key: Option<&str>) -> Result<(), Box<dyn Error>> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut first = true;

@@ -2,6 +2,7 @@
 //! wrote — `dump` (as `sstabledump`), `metadata` (as `sstablemetadata`)
 //! and `verify` (every checksum, and every partition decoded in order).
 
+mod consistency;
 mod dump;
 mod json;
 mod metadata;

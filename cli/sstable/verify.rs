@@ -11,13 +11,16 @@
 //! uncompressed Data.db); every partition decoded, keys in partitioner
 //! order and rows in clustering order.
 
+use super::consistency;
 use ilion_sstable::checksums::Checksums;
 use ilion_sstable::clustering::{compare_prefix_parts, ClusteringValue, PrefixKind};
 use ilion_sstable::descriptor::{Component, Descriptor};
+use ilion_sstable::index::IndexReader;
 use ilion_sstable::partitioner::Partitioner;
 use ilion_sstable::reader::SstableReader;
 use ilion_sstable::rows::Unfiltered;
 use ilion_sstable::statistics::Statistics;
+use ilion_sstable::summary::Summary;
 use ilion_sstable::types::has_comparator;
 use std::error::Error;
 use std::io::Read;
@@ -57,6 +60,8 @@ const COMPONENTS: [Component; 9] = [
 struct Report<'a> {
     descriptor: &'a Descriptor,
     problems: usize,
+    /// Whether Data.db matched Digest.crc32.
+    data_intact: bool,
 }
 
 impl Report<'_> {
@@ -85,6 +90,7 @@ fn verify(file: &Path) -> usize {
     let mut report = Report {
         descriptor: &descriptor,
         problems: 0,
+        data_intact: false,
     };
     check_sidecar(&mut report);
     let before = report.problems;
@@ -166,6 +172,7 @@ fn check_digest(report: &mut Report<'_>) {
     let data_path = report.descriptor.path(Component::Data);
     match crc_of(&data_path) {
         Ok(actual) if actual == expected => {
+            report.data_intact = true;
             report.ok(Component::Digest, "the CRC32 of Data.db matches")
         }
         Ok(actual) => report.fail(
@@ -214,16 +221,35 @@ fn check_partitions(report: &mut Report<'_>, reader: &SstableReader) {
         return report.fail(Component::Statistics, &"unknown partitioner");
     };
     let types = &statistics.header.clustering_types;
+    let version = report.descriptor.version;
+    let index_path = report.descriptor.path(Component::Index);
+    let index = match std::fs::read(&index_path) {
+        Ok(b) => b,
+        Err(e) => return report.fail(Component::Index, &e),
+    };
+    check_summary(report, &index, &index_path);
     let ordered = types.iter().all(|t| has_comparator(t));
     let scan = match reader.positioned() {
         Ok(s) => s,
         Err(e) => return report.fail(component_of(&e.to_string()), &e),
     };
+    let mut keys = IndexReader::new(&index, version, types, &index_path);
+    let mut entries = IndexReader::new(&index, version, types, &index_path);
     let (mut partitions, mut rows) = (0u64, 0u64);
     let mut previous: Option<Vec<u8>> = None;
+    let mut range: Option<(i64, i64)> = None;
+    let mut stamps = Vec::new();
     for item in scan {
         let p = match item {
             Ok(p) => p,
+            // Data.db matched its digest: an index entry that leads to
+            // the wrong partition is the index's damage.
+            Err(e) if report.data_intact && e.to_string().contains("the index points at") => {
+                return report.fail(
+                    Component::Index,
+                    &format!("an entry points into Data.db where another partition is ({e})"),
+                )
+            }
             Err(e) => return report.fail(component_of(&e.to_string()), &e),
         };
         if let Some(prev) = &previous {
@@ -233,6 +259,27 @@ fn check_partitions(report: &mut Report<'_>, reader: &SstableReader) {
                     &format!("partition at {} is out of order", p.position),
                 );
             }
+        }
+        let entry = keys
+            .next_key()
+            .and_then(|k| k.ok_or_else(|| index_missing(&index_path)))
+            .and_then(|k| entries.entry_at(k.offset));
+        match entry {
+            Ok(entry) => {
+                if let Err(e) = consistency::entry_matches(&entry, &p) {
+                    return report.fail(Component::Index, &e);
+                }
+            }
+            Err(e) => return report.fail(Component::Index, &e),
+        }
+        if !consistency::filter_holds(reader, &p.partition.key) {
+            return report.fail(
+                Component::Filter,
+                &format!(
+                    "the key of the partition at {} does not pass the bloom filter",
+                    p.position
+                ),
+            );
         }
         let mut last: Option<(PrefixKind, &[ClusteringValue])> = None;
         for (u, at) in p.partition.unfiltereds.iter().zip(&p.unfiltered_positions) {
@@ -258,11 +305,91 @@ fn check_partitions(report: &mut Report<'_>, reader: &SstableReader) {
             }
             last = Some(current);
         }
+        stamps.clear();
+        consistency::timestamps(&p, &mut stamps);
+        for t in &stamps {
+            range = Some(range.map_or((*t, *t), |(lo, hi)| (lo.min(*t), hi.max(*t))));
+        }
         previous = Some(p.partition.key);
         partitions += 1;
+    }
+    match keys.next_key() {
+        Ok(None) => {}
+        Ok(Some(k)) => {
+            return report.fail(
+                Component::Index,
+                &format!("entry at offset {} names no partition of Data.db", k.offset),
+            )
+        }
+        Err(e) => return report.fail(Component::Index, &e),
     }
     report.ok(
         Component::Data,
         &format!("{partitions} partition(s) and {rows} row(s) decode in order"),
+    );
+    report.ok(
+        Component::Index,
+        "every entry and row index block matches Data.db",
+    );
+    report.ok(Component::Filter, "every key passes the bloom filter");
+    check_stats_against_data(report, statistics, partitions, range);
+}
+
+fn index_missing(path: &Path) -> ilion_sstable::Error {
+    ilion_sstable::Error::Corruption {
+        path: path.to_path_buf(),
+        offset: 0,
+        reason: "fewer entries than Data.db has partitions".to_string(),
+    }
+}
+
+fn check_summary(report: &mut Report<'_>, index: &[u8], index_path: &Path) {
+    let path = report.descriptor.path(Component::Summary);
+    let summary = match std::fs::read(&path) {
+        Ok(bytes) => Summary::parse(&bytes, &path),
+        Err(e) => return report.fail(Component::Summary, &e),
+    };
+    match summary
+        .map_err(|e| e.to_string())
+        .and_then(|s| consistency::summary_matches_index(&s, index, index_path))
+    {
+        Ok(()) => report.ok(
+            Component::Summary,
+            "every sample and the first and last keys match Index.db",
+        ),
+        Err(e) => report.fail(Component::Summary, &e),
+    }
+}
+
+/// Statistics.db's partition count and timestamp range against the data
+/// (for versions whose Statistics.db has no CRC, the only check it gets).
+fn check_stats_against_data(
+    report: &mut Report<'_>,
+    statistics: &Statistics,
+    partitions: u64,
+    range: Option<(i64, i64)>,
+) {
+    let stats = &statistics.stats;
+    let counted: i64 = stats.partition_sizes.1.iter().sum();
+    if counted != partitions as i64 {
+        return report.fail(
+            Component::Statistics,
+            &format!("its partition size histogram counts {counted} partitions, Data.db has {partitions}"),
+        );
+    }
+    if let Some((lo, hi)) = range {
+        if lo != stats.min_timestamp || hi != stats.max_timestamp {
+            return report.fail(
+                Component::Statistics,
+                &format!(
+                    "timestamps {}..{} differ from the data's {lo}..{hi}",
+                    stats.min_timestamp, stats.max_timestamp
+                ),
+            );
+        }
+    }
+    report.ok(
+        Component::Statistics,
+        "partition count and timestamp range match the data",
     );
 }
