@@ -1,6 +1,7 @@
 //! `ilion sstable`: Cassandra's SSTable tools for files Cassandra or Ilion
 //! wrote — `dump` (as `sstabledump`), `metadata` (as `sstablemetadata`)
-//! and `verify` (every checksum, and every partition decoded in order).
+//! and `verify` (every checksum, every partition decoded in order, and the
+//! components without checksums checked against the data).
 
 mod consistency;
 mod dump;
@@ -24,7 +25,8 @@ enum SstableCommand {
     /// Prints an SSTable's partitions as JSON, in the shape of Cassandra's
     /// sstabledump.
     Dump {
-        /// A `*-Data.db` file, or a table directory (every SSTable in it).
+        /// A `*-Data.db` file, or a table directory (every SSTable in it,
+        /// their partitions one SSTable after another in one array).
         path: PathBuf,
         /// Only the partition with this key, found through the index: text
         /// as sstabledump takes it (`0` for a text key, `100` for an int
@@ -38,8 +40,9 @@ enum SstableCommand {
         /// A `*-Data.db` file, or a table directory.
         path: PathBuf,
     },
-    /// Checks every checksum of an SSTable and decodes every partition;
-    /// exits non-zero on damage.
+    /// Checks every checksum of an SSTable, decodes every partition in
+    /// order, and checks Index.db, Summary.db, Filter.db and Statistics.db
+    /// against the data; exits non-zero on damage.
     Verify {
         /// A `*-Data.db` file, or a table directory.
         path: PathBuf,

@@ -9,7 +9,11 @@
 //! (Summary, Filter, Index, CompressionInfo or CRC.db read and checked);
 //! every chunk's CRC (CompressionInfo.db's chunks, or CRC.db's for an
 //! uncompressed Data.db); every partition decoded, keys in partitioner
-//! order and rows in clustering order.
+//! order and rows in clustering order; then what has no checksum against
+//! the data (`consistency`): Summary.db's samples against Index.db, every
+//! Index.db entry and row-index block against its partition, every key
+//! through the bloom filter, Statistics.db's partition count and timestamp
+//! range against what was read.
 
 use super::consistency;
 use ilion_sstable::checksums::Checksums;
