@@ -159,3 +159,107 @@ impl Iterator for PositionedScan<'_> {
         item
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::descriptor::Descriptor;
+    use crate::reader::SstableReader;
+    use crate::reconcile::{CellKind, DeletionTime, LivenessInfo};
+    use crate::rows::{Cell, ColumnData, Partition, Row, Unfiltered};
+    use crate::schema::{ClusteringOrder, Column, TableSchema};
+    use crate::version::Version;
+    use crate::writer::{SstableWriter, WriterOptions};
+    use std::sync::Arc;
+
+    #[test]
+    fn positions_mark_where_each_part_starts() {
+        let t = |n: &str| format!("org.apache.cassandra.db.marshal.{n}");
+        let schema = TableSchema::new(
+            vec![Column::new("k", t("Int32Type"))],
+            vec![(Column::new("c", t("Int32Type")), ClusteringOrder::Asc)],
+            Vec::new(),
+            vec![Column::new("v", t("UTF8Type"))],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let now = 1_700_000_000_000_000;
+        let descriptor = Descriptor {
+            dir: dir.path().to_path_buf(),
+            version: Version::OA,
+            generation: 1,
+        };
+        let options = WriterOptions::default();
+        let mut keys: Vec<Vec<u8>> = (0..20i32).map(|k| k.to_be_bytes().to_vec()).collect();
+        keys.sort_by(|a, b| options.partitioner.compare(a, b));
+        let mut writer = SstableWriter::create(
+            Arc::new(ilion_vfs::RealFs),
+            descriptor,
+            schema.serialization_header(now, 0, 0),
+            options,
+        )
+        .unwrap();
+        for key in &keys {
+            // Rows of different sizes, so that positions differ.
+            let rows = (0..(key[3] as i32 % 4 + 1))
+                .map(|c| {
+                    Unfiltered::Row(Row {
+                        clustering: vec![Some(c.to_be_bytes().to_vec())],
+                        liveness: Some(LivenessInfo {
+                            timestamp: now,
+                            expiry: None,
+                        }),
+                        deletion: None,
+                        columns: vec![ColumnData::Simple {
+                            column: 0,
+                            cell: Cell {
+                                timestamp: now,
+                                kind: CellKind::Live,
+                                path: None,
+                                value: "x".repeat(c as usize * 7).into_bytes(),
+                            },
+                        }],
+                    })
+                })
+                .collect();
+            writer
+                .append(&Partition {
+                    key: key.clone(),
+                    deletion: DeletionTime::LIVE,
+                    static_row: None,
+                    unfiltereds: rows,
+                })
+                .unwrap();
+        }
+        let reader = SstableReader::open(&writer.finish().unwrap()).unwrap();
+        let scanned: Vec<_> = reader.positioned().unwrap().map(|p| p.unwrap()).collect();
+        assert_eq!(scanned.len(), keys.len());
+        assert_eq!(scanned[0].position, 0);
+        for (i, p) in scanned.iter().enumerate() {
+            // The same partition as `get`, and as found through the index.
+            assert_eq!(
+                Some(&p.partition),
+                reader.get(&p.partition.key).unwrap().as_ref()
+            );
+            assert_eq!(
+                Some(p),
+                reader.get_positioned(&p.partition.key).unwrap().as_ref()
+            );
+            // Parts follow one another after the 4-byte key's header (u16
+            // length, key, one byte of live deletion in oa); the
+            // end-of-partition byte comes last, just before the next
+            // partition.
+            assert_eq!(p.unfiltered_positions[0], p.position + 2 + 4 + 1);
+            assert!(p.unfiltered_positions.windows(2).all(|w| w[0] < w[1]));
+            assert!(p.unfiltered_positions.last().unwrap() < &p.end_position);
+            let next = scanned
+                .get(i + 1)
+                .map_or(reader.data_length(), |n| n.position);
+            assert_eq!(p.end_position + 1, next);
+            assert_eq!(p.static_position, None);
+        }
+        assert!(reader
+            .get_positioned(&100i32.to_be_bytes())
+            .unwrap()
+            .is_none());
+    }
+}
