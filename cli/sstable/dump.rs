@@ -7,7 +7,7 @@
 //! data stream, as sstabledump computes it), `clustering`, `liveness_info`,
 //! `deletion_info` and `cells`; values are decoded per column type.
 
-use super::json;
+use super::{json, layout};
 use ilion_sstable::clustering::{ClusteringBound, ClusteringValue, PrefixKind};
 use ilion_sstable::cql_value;
 use ilion_sstable::reader::{PositionedPartition, SstableReader};
@@ -50,10 +50,13 @@ fn write_dump(files: &[PathBuf], key: Option<&str>) -> Result<(), Box<dyn Error>
         let reader = SstableReader::open(file)?;
         let header = &reader.statistics().header;
         let now = json::now_seconds();
+        let mut text = String::new();
         let mut emit = |p: PositionedPartition| -> Result<(), Box<dyn Error>> {
-            out.write_all(if first { b"\n" } else { b",\n" })?;
+            text.clear();
+            text.push_str(if first { "\n  " } else { ",\n  " });
             first = false;
-            serde_json::to_writer_pretty(&mut out, &partition(header, &p, now))?;
+            layout::write_partition(&mut text, &partition(header, &p, now), 1);
+            out.write_all(text.as_bytes())?;
             Ok(())
         };
         match key {
@@ -72,7 +75,7 @@ fn write_dump(files: &[PathBuf], key: Option<&str>) -> Result<(), Box<dyn Error>
             }
         }
     }
-    out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+    out.write_all(if first { b" ]\n" } else { b"\n]\n" })?;
     out.flush()?;
     Ok(())
 }

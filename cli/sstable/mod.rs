@@ -6,6 +6,7 @@
 mod consistency;
 mod dump;
 mod json;
+mod layout;
 mod metadata;
 mod verify;
 
