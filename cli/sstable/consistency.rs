@@ -125,9 +125,16 @@ pub fn entry_matches(entry: &IndexEntry, p: &PositionedPartition) -> Result<(), 
         let block_end = block.offset + block.width;
         // The last part that starts inside the block.
         let last = starts.partition_point(|s| *s < block_end) - 1;
-        // The last block's width takes in the end-of-partition byte.
-        if block_end > end + 1 || last < first {
-            return Err(wrong("runs past the partition"));
+        // Blocks follow one another; the last one's width takes in the
+        // end-of-partition byte.
+        let expected_end = row_index
+            .blocks
+            .get(i + 1)
+            .map_or(end + 1, |next| next.offset);
+        if block_end != expected_end || last < first {
+            return Err(wrong(&format!(
+                "ends at {block_end}, not where the next part starts ({expected_end})"
+            )));
         }
         if prefix_of(&p.partition.unfiltereds[first]) != block.first
             || prefix_of(&p.partition.unfiltereds[last]) != block.last
