@@ -42,15 +42,31 @@ fn is_broken_pipe(e: &(dyn Error + 'static)) -> bool {
 }
 
 fn write_dump(files: &[PathBuf], key: Option<&str>) -> Result<(), Box<dyn Error>> {
+    // Every SSTable opened, and the key read in each one's key type, before
+    // anything is printed: an error leaves no half-written array behind.
+    let mut tables = Vec::with_capacity(files.len());
+    for file in files {
+        let reader = SstableReader::open(file)?;
+        let key_bytes =
+            match key {
+                Some(text) => {
+                    let key_type = &reader.statistics().header.key_type;
+                    Some(cql_value::from_text(key_type, text).ok_or_else(|| {
+                        format!("cannot read `{text}` as a key of type {key_type}")
+                    })?)
+                }
+                None => None,
+            };
+        tables.push((reader, key_bytes));
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut first = true;
     out.write_all(b"[")?;
-    for file in files {
-        let reader = SstableReader::open(file)?;
+    let now = json::now_seconds();
+    let mut text = String::new();
+    for (reader, key_bytes) in &tables {
         let header = &reader.statistics().header;
-        let now = json::now_seconds();
-        let mut text = String::new();
         let mut emit = |p: PositionedPartition| -> Result<(), Box<dyn Error>> {
             text.clear();
             text.push_str(if first { "\n  " } else { ",\n  " });
@@ -59,12 +75,9 @@ fn write_dump(files: &[PathBuf], key: Option<&str>) -> Result<(), Box<dyn Error>
             out.write_all(text.as_bytes())?;
             Ok(())
         };
-        match key {
-            Some(text) => {
-                let bytes = cql_value::from_text(&header.key_type, text).ok_or_else(|| {
-                    format!("cannot read `{text}` as a key of type {}", header.key_type)
-                })?;
-                if let Some(p) = reader.get_positioned(&bytes)? {
+        match key_bytes {
+            Some(bytes) => {
+                if let Some(p) = reader.get_positioned(bytes)? {
                     emit(p)?;
                 }
             }
