@@ -469,6 +469,10 @@ fn bad_paths_and_keys_fail_cleanly() {
         "{}",
         stderr(&bad_key)
     );
+    assert!(
+        bad_key.stdout.is_empty(),
+        "nothing printed before the error"
+    );
     // A directory without SSTables.
     let empty = tempfile::tempdir().unwrap();
     let out = ilion(&["sstable", "metadata", path_str(empty.path())]);
