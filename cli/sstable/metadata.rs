@@ -2,9 +2,11 @@
 //! the order and wording of Cassandra's `sstablemetadata`
 //! (`tools/SSTableMetadataViewer.java`).
 
+use ilion_sstable::clustering::PrefixKind;
 use ilion_sstable::compression::CompressionInfo;
 use ilion_sstable::cql_value;
 use ilion_sstable::descriptor::{Component, Descriptor};
+use ilion_sstable::partitioner::{Partitioner, Token};
 use ilion_sstable::reader::SstableReader;
 use ilion_sstable::statistics::{ClusteringRange, HeaderColumn, Statistics};
 use std::error::Error;
@@ -30,18 +32,55 @@ fn read(path: &Path) -> Result<Vec<u8>, Box<dyn Error>> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
 }
 
-/// A timestamp in µs with its instant.
-fn micros(t: i64) -> String {
-    format!("{t} ({})", cql_value::instant_micros(t))
+/// A time as the viewer's `toDateString` prints it: `MM/dd/yyyy
+/// HH:mm:ss` (in UTC here; Cassandra uses the local time zone).
+fn date(millis: i64) -> String {
+    // `instant` gives yyyy-MM-ddTHH:mm:ss[.fff]Z; reorder its parts.
+    let iso = cql_value::instant(millis.div_euclid(1000), 0);
+    let (day, time) = iso.split_once('T').unwrap_or((&iso, ""));
+    let mut parts = day.rsplitn(3, '-');
+    let (d, m, y) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    format!("{m}/{d}/{y} {}", time.trim_end_matches('Z'))
 }
 
-/// A local deletion time in s with its instant, or "no deletion" for the
-/// sentinels Cassandra stores when there is none.
+/// A timestamp in µs: its date, then the raw value.
+fn micros(t: i64) -> String {
+    format!("{} ({t})", date(t.div_euclid(1000)))
+}
+
+/// A local deletion time in s, "no tombstones" for the sentinels
+/// Cassandra stores when there is none; then the raw value.
 fn deletion_time(t: i64) -> String {
     if t == i64::from(i32::MAX) || t == i64::from(u32::MAX) {
-        format!("{t} (no tombstones)")
+        format!("no tombstones ({t})")
     } else {
-        format!("{t} ({})", cql_value::instant(t, 0))
+        format!("{} ({t})", date(t.saturating_mul(1000)))
+    }
+}
+
+/// The viewer's `durationString` of a span of µs.
+fn duration(micros: i64) -> String {
+    let s = micros / 1_000_000;
+    format!(
+        "Days: {} Hours: {} Minutes: {} Seconds: {}",
+        s / 86_400,
+        s / 3600 % 24,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// A token as Cassandra prints it: a number for Murmur3,
+/// `Token(bytes[hex])` for ByteOrdered.
+fn token(partitioner: Option<Partitioner>, key: &[u8]) -> String {
+    match partitioner.map(|p| p.token(key)) {
+        Some(Token::Long(t)) => t.to_string(),
+        Some(Token::Bytes(b)) => format!("Token(bytes[{}])", &cql_value::hex(&b)[2..]),
+        None => "?".to_string(),
     }
 }
 
@@ -107,6 +146,11 @@ fn describe(file: &Path) -> Result<String, Box<dyn Error>> {
     let _ = writeln!(w, "Maximum timestamp: {}", micros(stats.max_timestamp));
     let _ = writeln!(
         w,
+        "Duration: {}",
+        duration(stats.max_timestamp.saturating_sub(stats.min_timestamp))
+    );
+    let _ = writeln!(
+        w,
         "SSTable min local deletion time: {}",
         deletion_time(stats.min_local_deletion_time)
     );
@@ -117,13 +161,29 @@ fn describe(file: &Path) -> Result<String, Box<dyn Error>> {
     );
     let info_path = descriptor.path(Component::CompressionInfo);
     let compressor = match std::fs::read(&info_path) {
-        Ok(bytes) => CompressionInfo::parse(&bytes, version, &info_path)
-            .map(|i| i.compressor)
-            .unwrap_or_else(|e| format!("unreadable ({e})")),
-        Err(_) => "none".to_string(),
+        Ok(bytes) => Some(
+            CompressionInfo::parse(&bytes, version, &info_path)
+                .map(|i| i.compressor)
+                .unwrap_or_else(|e| format!("unreadable ({e})")),
+        ),
+        Err(_) => None,
     };
-    let _ = writeln!(w, "Compressor: {compressor}");
-    let _ = writeln!(w, "Compression ratio: {}", stats.compression_ratio);
+    match compressor {
+        Some(class) => {
+            // Cassandra prints the class's full name; files may store the
+            // short one.
+            let full = if class.contains('.') {
+                class
+            } else {
+                format!("org.apache.cassandra.io.compress.{class}")
+            };
+            let _ = writeln!(w, "Compressor: {full}");
+            let _ = writeln!(w, "Compression ratio: {}", stats.compression_ratio);
+        }
+        None => {
+            let _ = writeln!(w, "Compressor: -");
+        }
+    }
     let _ = writeln!(w, "TTL min: {}", stats.min_ttl);
     let _ = writeln!(w, "TTL max: {}", stats.max_ttl);
     // First and last keys: from the index when the SSTable opens, else
@@ -135,45 +195,58 @@ fn describe(file: &Path) -> Result<String, Box<dyn Error>> {
         }
         Err(_) => stats.key_range.clone(),
     };
+    let partitioner = Partitioner::from_class_name(&validation.partitioner);
     if let Some((first, last)) = keys {
+        let key_text = |k: &[u8]| cql_value::to_text(&header.key_type, k);
         let _ = writeln!(
             w,
-            "First key: {}",
-            cql_value::to_text(&header.key_type, &first)
+            "First token: {} ({})",
+            token(partitioner, &first),
+            key_text(&first)
         );
         let _ = writeln!(
             w,
-            "Last key: {}",
-            cql_value::to_text(&header.key_type, &last)
+            "Last token: {} ({})",
+            token(partitioner, &last),
+            key_text(&last)
         );
     }
-    let clustering_values = |values: &[Vec<u8>]| -> String {
-        let parts: Vec<String> = values
-            .iter()
+    // Covered clusterings as Slice.toString prints them: `[` or `(` by
+    // inclusiveness, the start's values, the end's, `]` or `)`. Before oa
+    // the stats hold each column's min and max instead (inaccurate before
+    // md), printed as the viewers of those versions did.
+    let values = |values: &mut dyn Iterator<Item = Option<&Vec<u8>>>| -> Vec<String> {
+        values
             .zip(&header.clustering_types)
-            .map(|(v, t)| cql_value::to_text(t, v))
-            .collect();
-        format!("[{}]", parts.join(", "))
+            .map(|(v, t)| v.map_or("null".into(), |v| cql_value::to_text(t, v)))
+            .collect()
     };
     match &stats.clustering {
         ClusteringRange::Legacy { min, max } => {
-            let _ = writeln!(w, "minClusteringValues: {}", clustering_values(min));
-            let _ = writeln!(w, "maxClusteringValues: {}", clustering_values(max));
+            let min = values(&mut min.iter().map(Some));
+            let max = values(&mut max.iter().map(Some));
+            let _ = writeln!(w, "minClusteringValues: [{}]", min.join(", "));
+            let _ = writeln!(w, "maxClusteringValues: [{}]", max.join(", "));
         }
-        ClusteringRange::Slice { types, start, end } => {
-            let bound = |b: &ilion_sstable::clustering::ClusteringBound| {
-                let parts: Vec<String> = b
-                    .values
-                    .iter()
-                    .zip(types)
-                    .map(|(v, t)| {
-                        v.as_ref()
-                            .map_or("null".into(), |v| cql_value::to_text(t, v))
-                    })
-                    .collect();
-                format!("{:?}({})", b.kind, parts.join(", "))
+        ClusteringRange::Slice { start, end, .. } => {
+            let open = if start.kind == PrefixKind::InclStartBound {
+                "["
+            } else {
+                "("
             };
-            let _ = writeln!(w, "Covered clusterings: {} .. {}", bound(start), bound(end));
+            let close = if end.kind == PrefixKind::InclEndBound {
+                "]"
+            } else {
+                ")"
+            };
+            let from = values(&mut start.values.iter().map(Option::as_ref));
+            let to = values(&mut end.values.iter().map(Option::as_ref));
+            let _ = writeln!(
+                w,
+                "Covered clusterings: {open}{}, {}{close}",
+                from.join(", "),
+                to.join(", ")
+            );
         }
     }
     // Cassandra's getEstimatedDroppableTombstoneRatio(now): tombstones
@@ -198,7 +271,17 @@ fn describe(file: &Path) -> Result<String, Box<dyn Error>> {
     };
     let _ = writeln!(w, "Estimated droppable tombstones: {ratio}");
     let _ = writeln!(w, "SSTable Level: {}", stats.sstable_level);
-    let _ = writeln!(w, "Repaired at: {}", stats.repaired_at);
+    let _ = writeln!(
+        w,
+        "Repaired at: {} ({})",
+        stats.repaired_at,
+        date(stats.repaired_at)
+    );
+    let _ = writeln!(
+        w,
+        "Originating host id: {}",
+        stats.originating_host_id.as_ref().map_or("--".into(), uuid)
+    );
     let _ = writeln!(
         w,
         "Pending repair: {}",
@@ -219,16 +302,24 @@ fn describe(file: &Path) -> Result<String, Box<dyn Error>> {
     let _ = writeln!(w, "totalRows: {}", stats.total_rows);
     let _ = writeln!(w, "Estimated tombstone drop times:");
     for (point, count) in &stats.tombstone_drop_times.1 {
-        let _ = writeln!(w, "   {}: {count}", deletion_time(*point));
+        let _ = writeln!(
+            w,
+            "   {point} {}: {count}",
+            date(point.saturating_mul(1000))
+        );
     }
     histogram(w, "Partition Size", "Size (bytes)", &stats.partition_sizes);
     histogram(w, "Column Count", "Columns", &stats.cells_per_partition);
+    // Cassandra prints its HyperLogLog estimate ("Estimated cardinality");
+    // Ilion counts the partition size histogram instead, which holds
+    // every partition once.
     let _ = writeln!(w, "Estimated partitions: {partitions}");
     let _ = writeln!(w, "EncodingStats minTTL: {}", header.min_ttl);
     let _ = writeln!(
         w,
-        "EncodingStats minLocalDeletionTime: {}",
-        deletion_time(header.min_local_deletion_time)
+        "EncodingStats minLocalDeletionTime: {} ({})",
+        date(header.min_local_deletion_time.saturating_mul(1000)),
+        header.min_local_deletion_time
     );
     let _ = writeln!(
         w,
@@ -244,10 +335,32 @@ fn describe(file: &Path) -> Result<String, Box<dyn Error>> {
     let _ = writeln!(w, "StaticColumns: {}", columns(&header.static_columns));
     let _ = writeln!(w, "RegularColumns: {}", columns(&header.regular_columns));
     let _ = writeln!(w, "IsTransient: {}", stats.is_transient);
-    let _ = writeln!(
-        w,
-        "Originating host id: {}",
-        stats.originating_host_id.as_ref().map_or("--".into(), uuid)
-    );
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_durations_and_tokens_as_the_viewer_prints_them() {
+        // SSTableMetadataViewer: toDateString is "MM/dd/yyyy HH:mm:ss",
+        // durationString "Days: d Hours: h Minutes: m Seconds: s",
+        // BytesToken.toString "Token(bytes[hex])".
+        assert_eq!(date(0), "01/01/1970 00:00:00");
+        assert_eq!(date(1_445_008_632_854), "10/16/2015 15:17:12");
+        assert_eq!(micros(-1), "12/31/1969 23:59:59 (-1)");
+        assert_eq!(
+            duration(((86_400 + 3600 + 60 + 1) * 1_000_000) + 5),
+            "Days: 1 Hours: 1 Minutes: 1 Seconds: 1"
+        );
+        assert_eq!(
+            deletion_time(i64::from(i32::MAX)),
+            "no tombstones (2147483647)"
+        );
+        assert_eq!(
+            token(Some(Partitioner::ByteOrdered), b"0"),
+            "Token(bytes[30])"
+        );
+    }
 }
