@@ -310,10 +310,19 @@ fn describe(file: &Path) -> Result<String, Box<dyn Error>> {
     }
     histogram(w, "Partition Size", "Size (bytes)", &stats.partition_sizes);
     histogram(w, "Column Count", "Columns", &stats.cells_per_partition);
-    // Cassandra prints its HyperLogLog estimate ("Estimated cardinality");
-    // Ilion counts the partition size histogram instead, which holds
-    // every partition once.
+    // The partition size histogram holds every partition once.
     let _ = writeln!(w, "Estimated partitions: {partitions}");
+    match super::cardinality::estimate(&statistics.compaction.cardinality_sketch) {
+        Some(n) => {
+            let _ = writeln!(w, "Estimated cardinality: {n}");
+        }
+        None => {
+            let _ = writeln!(
+                w,
+                "Estimated cardinality: -- (a dense sketch past linear counting: not computed)"
+            );
+        }
+    }
     let _ = writeln!(w, "EncodingStats minTTL: {}", header.min_ttl);
     let _ = writeln!(
         w,

@@ -3,6 +3,7 @@
 //! and `verify` (every checksum, every partition decoded in order, and the
 //! components without checksums checked against the data).
 
+mod cardinality;
 mod consistency;
 mod dump;
 mod json;

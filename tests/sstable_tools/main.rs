@@ -371,6 +371,8 @@ fn metadata_prints_what_statistics_hold() {
         if !name.ends_with("inaccurate_min_max") {
             // §14.3: five partitions "0".."4".
             assert_eq!(line("Estimated partitions: "), "5", "{name}");
+            // The HyperLogLog sketch of five keys reads five.
+            assert_eq!(line("Estimated cardinality: "), "5", "{name}");
             // ByteOrdered tokens are the key bytes ("0" is 0x30).
             assert_eq!(line("First token: "), "Token(bytes[30]) (0)", "{name}");
             assert_eq!(line("Last token: "), "Token(bytes[34]) (4)", "{name}");
