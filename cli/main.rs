@@ -1,8 +1,9 @@
-//! `ilion`: the command-line tool — stress benchmarks now, operator and
-//! SSTable tools as they arrive.
+//! `ilion`: the command-line tool — stress benchmarks and the SSTable
+//! tools (`ilion sstable dump|metadata|verify`).
 
 mod commitlog_stress;
 mod report;
+mod sstable;
 mod store;
 mod stress;
 mod ycsb;
@@ -27,6 +28,9 @@ enum Command {
     /// The commitlog alone, in every sync mode (appends, latency, appends
     /// per fsync).
     CommitlogStress(commitlog_stress::StressArgs),
+    /// SSTable tools: dump (as Cassandra's sstabledump), metadata (as
+    /// sstablemetadata) and verify.
+    Sstable(sstable::SstableArgs),
 }
 
 /// The directory a benchmark runs in: `dir` when given (kept), else a
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Stress(args) => stress::run(&args),
         Command::CommitlogStress(args) => commitlog_stress::run(&args),
+        Command::Sstable(args) => sstable::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

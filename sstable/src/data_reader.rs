@@ -181,6 +181,11 @@ impl<'a> DataReader<'a> {
         }
     }
 
+    /// Where the next read starts, in the bytes given to the decoder.
+    pub(crate) fn position(&self) -> u64 {
+        self.cursor.position()
+    }
+
     /// Continues decoding at `position` in the stream (where Index.db says
     /// a partition starts).
     ///

@@ -80,6 +80,7 @@ pub mod clustering;
 mod column_subset;
 mod component_file;
 pub mod compression;
+pub mod cql_value;
 mod cursor;
 pub mod data_layout;
 pub mod data_reader;

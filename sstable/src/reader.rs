@@ -55,8 +55,10 @@ pub struct SstableReader {
 }
 
 pub use crate::slice::Slice;
+pub use positions::{PositionedPartition, PositionedScan};
 pub use scan::PartitionScan;
 
+mod positions;
 mod scan;
 
 /// The caches an SSTable reader may share with others.
