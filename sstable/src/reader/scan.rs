@@ -61,6 +61,7 @@ fn lower_position(partitioner: Partitioner, token: &Token) -> (i64, &[u8]) {
     match token {
         Token::Long(t) => (*t, &[]),
         Token::Bytes(k) => (partitioner.sort_token(k, (0, 0)), k.as_slice()),
+        Token::Big(_) => (partitioner.sort_token_of(token), &[]),
     }
 }
 
