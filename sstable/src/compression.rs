@@ -177,7 +177,9 @@ impl<'a> ChunkReader<'a> {
         let crc_bytes = &self.data[end as usize - 4..end as usize];
         let expected = u32::from_be_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
         if crc32fast::hash(stored) != expected {
-            return Err(corrupt(format!("chunk {index} fails its CRC")));
+            return Err(corrupt(format!(
+                "chunk {index} does not match the CRC32 stored after it in Data.db"
+            )));
         }
         let length = self.info.chunk_data_length(index);
         if stored.len() as u64 >= u64::from(self.info.max_compressed_length) {
