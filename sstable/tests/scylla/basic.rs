@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use ilion_sstable::partitioner::Partitioner;
+use ilion_sstable::reader::Slice;
 use ilion_sstable::reconcile::{CellKind, DeletionTime};
 use ilion_sstable::rows::ColumnData;
 
@@ -184,6 +185,28 @@ fn compound_ck() {
             live_values(&r, rows[0], false),
             named(&[("val", int(1000 + k))])
         );
+        // Slices over the (int, text, uuid, inet) clustering: the row's own
+        // prefixes hold it; a uuid above it (UUIDType order: version, then
+        // the bytes unsigned) or an int above it does not.
+        let full = rows[0].clustering.clone();
+        let slice = |start: &[Option<Vec<u8>>], end: Option<&[Option<Vec<u8>>]>| Slice {
+            start: Some(start.to_vec()),
+            end: end.map(<[_]>::to_vec),
+        };
+        let hit = |s: Slice| {
+            r.slice(&int(k), &s, false)
+                .unwrap()
+                .unwrap()
+                .unfiltereds
+                .len()
+        };
+        assert_eq!(hit(slice(&full[..1], Some(&full[..1]))), 1);
+        assert_eq!(hit(slice(&full, Some(&full))), 1);
+        assert_eq!(hit(slice(&full[..3], None)), 1);
+        let mut above = full[..3].to_vec();
+        above[2] = Some(uuid("ffffffff-ffff-4fff-ffff-ffffffffffff"));
+        assert_eq!(hit(slice(&above, None)), 0);
+        assert_eq!(hit(slice(&[Some(int(101 + k))], None)), 0);
     }
     check_lookups(&r, &scanned, &absent_ints());
     r.verify().unwrap();
