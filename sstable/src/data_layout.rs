@@ -1,4 +1,4 @@
-//! How Data.db holds the data stream: LZ4 chunks described by
+//! How Data.db holds the data stream: compressed chunks described by
 //! CompressionInfo.db, or the stream itself with a CRC per chunk in CRC.db
 //! (Cassandra's uncompressed tables). Either way the stream is read chunk
 //! by chunk and every chunk's CRC is checked. An uncompressed table whose
@@ -21,7 +21,7 @@ pub const UNCOMPRESSED_CHUNK_LENGTH: u32 = 64 << 10;
 /// The layout of one Data.db.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataLayout {
-    /// LZ4 chunks.
+    /// Compressed chunks.
     Compressed(CompressionInfo),
     /// The stream as it is, checksummed per chunk.
     Uncompressed {
@@ -168,7 +168,7 @@ impl DataLayout {
 /// Reads and checks the chunks of one Data.db.
 #[derive(Debug)]
 pub enum DataChunks<'a> {
-    /// LZ4 chunks.
+    /// Compressed chunks.
     Compressed(ChunkReader<'a>),
     /// Raw chunks with their CRCs.
     Uncompressed {

@@ -74,6 +74,7 @@ pub mod bloom;
 pub mod cardinality;
 pub mod checksums;
 pub mod chunk_cache;
+mod chunk_codec;
 mod chunk_writer;
 mod clock_cache;
 pub mod clustering;

@@ -1,11 +1,14 @@
 //! `partition_key_with_values_of_different_types` under every compressor
-//! Cassandra offers, and zstd's `multiple_chunks`. Expected contents:
+//! Cassandra offers (LZ4, Snappy, Deflate, Zstd: Ilion reads all four),
+//! and zstd's `multiple_chunks` (many 4 KiB chunks). Expected contents:
 //! `test_*_partition_key_with_values_of_different_types_read` and
 //! `test_zstd_compression` in scylladb's test/boost/sstable_3_x_test.cc.
 
 use crate::basic::typed_values;
 use crate::common::*;
+use ilion_sstable::compression::CompressionInfo;
 use ilion_sstable::reader::SstableReader;
+use ilion_sstable::version::Version;
 use ilion_sstable::Error;
 
 /// Murmur3 order of the int keys 1..=5.
@@ -40,20 +43,49 @@ pub fn check_different_types_content(r: &SstableReader) {
     check_lookups(r, &scanned, &absent_ints());
 }
 
-/// Opens `table`, expecting either a readable table (checked by `check`)
-/// or, for a compressor Ilion does not read, an `Unsupported` error that
-/// names it as CompressionInfo.db does (Cassandra 3.x writes the simple
-/// class name), never a crash or a corruption error.
-fn open_or_unsupported(table: &str, compressor: &str, check: impl Fn(&SstableReader)) {
+/// Version mc, the fixtures' (another helper may add named versions).
+fn mc() -> Version {
+    Version::parse("mc", "big").unwrap()
+}
+
+/// Opens `table` (whose CompressionInfo.db names `compressor`, by its
+/// simple class name as Cassandra 3.x writes it) and runs `check` on it.
+fn open_compressed(table: &str, compressor: &str, check: impl Fn(&SstableReader)) {
     let Some(path) = data_path(table, 1) else {
         return;
     };
-    match SstableReader::open(&path) {
-        Ok(r) => check(&r),
-        Err(Error::Unsupported { what, .. }) => {
-            assert_eq!(what, format!("compressor {compressor}"));
+    let info_path = path.with_file_name("mc-1-big-CompressionInfo.db");
+    let info =
+        CompressionInfo::parse(&std::fs::read(&info_path).unwrap(), mc(), &info_path).unwrap();
+    assert_eq!(info.compressor, compressor);
+    let r = SstableReader::open(&path).unwrap_or_else(|e| panic!("{table}: {e}"));
+    check(&r);
+}
+
+/// A compressor Ilion does not know is refused at open with an
+/// `Unsupported` error naming it, not read as garbage: the LZ4 table
+/// copied with its CompressionInfo.db naming another class.
+#[test]
+fn unknown_compressor_is_unsupported() {
+    let Some(path) = data_path("lz4/partition_key_with_values_of_different_types", 1) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(path.parent().unwrap()).unwrap() {
+        let entry = entry.unwrap().path();
+        std::fs::copy(&entry, dir.path().join(entry.file_name().unwrap())).unwrap();
+    }
+    let info_path = dir.path().join("mc-1-big-CompressionInfo.db");
+    let mut info =
+        CompressionInfo::parse(&std::fs::read(&info_path).unwrap(), mc(), &info_path).unwrap();
+    info.compressor = "org.example.RotCompressor".to_string();
+    std::fs::write(&info_path, info.serialize(mc())).unwrap();
+    match SstableReader::open(&dir.path().join("mc-1-big-Data.db")) {
+        Err(Error::Unsupported { what, path }) => {
+            assert_eq!(what, "compressor org.example.RotCompressor");
+            assert!(path.ends_with("mc-1-big-Data.db"), "{}", path.display());
         }
-        Err(e) => panic!("{table}: {e}"),
+        other => panic!("{other:?}"),
     }
 }
 
@@ -79,7 +111,7 @@ fn lz4_different_types() {
 
 #[test]
 fn snappy_different_types() {
-    open_or_unsupported(
+    open_compressed(
         "snappy/partition_key_with_values_of_different_types",
         "SnappyCompressor",
         check_different_types,
@@ -88,7 +120,7 @@ fn snappy_different_types() {
 
 #[test]
 fn deflate_different_types() {
-    open_or_unsupported(
+    open_compressed(
         "deflate/partition_key_with_values_of_different_types",
         "DeflateCompressor",
         check_different_types,
@@ -97,7 +129,7 @@ fn deflate_different_types() {
 
 #[test]
 fn zstd_different_types() {
-    open_or_unsupported(
+    open_compressed(
         "zstd/partition_key_with_values_of_different_types",
         "ZstdCompressor",
         check_different_types,
@@ -108,7 +140,7 @@ fn zstd_different_types() {
 /// 1..=2000, in 4 KiB chunks.
 #[test]
 fn zstd_multiple_chunks() {
-    open_or_unsupported("zstd/multiple_chunks", "ZstdCompressor", |r| {
+    open_compressed("zstd/multiple_chunks", "ZstdCompressor", |r| {
         let scanned = r.scan().unwrap();
         assert_eq!(scanned.len(), 1);
         assert_eq!(scanned[0].key, int(0));
