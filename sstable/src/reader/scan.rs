@@ -213,7 +213,8 @@ impl SstableReader {
 
     /// The partitions whose tokens lie between `start` and `end`, in order
     /// (tokens of this SSTable's partitioner: [`Token::Long`] under
-    /// Murmur3, [`Token::Bytes`] under ByteOrdered).
+    /// Murmur3, [`Token::Bytes`] under ByteOrdered, [`Token::Big`] under
+    /// Random).
     ///
     /// Its chunks go through the chunk cache, as point reads' do: a range
     /// read touches a few chunks at a random place.

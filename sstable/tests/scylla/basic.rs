@@ -4,10 +4,11 @@
 //! test's doc).
 
 use crate::common::*;
-use ilion_sstable::partitioner::Partitioner;
+use ilion_sstable::partitioner::{Partitioner, Token};
 use ilion_sstable::reader::Slice;
 use ilion_sstable::reconcile::{CellKind, DeletionTime};
 use ilion_sstable::rows::ColumnData;
+use std::ops::Bound;
 
 /// Murmur3 order of the int keys 1..=5, as every scylla test over them
 /// lists the partitions.
@@ -432,6 +433,34 @@ fn random_partitioner() {
     // Lookups go through the MD5 token order: with a Murmur3 order a
     // binary search over these keys would miss some.
     check_lookups(&r, &scanned, &absent_ints());
+    // Token-range scans by MD5 token: from the second partition's token
+    // (included, then excluded) to the end, and up to it.
+    let second = Partitioner::Random.token(&keys[1]);
+    let range = |start: Bound<Token>, end: Bound<Token>| -> Vec<Vec<u8>> {
+        r.scan_range(start, end)
+            .unwrap()
+            .map(|p| p.unwrap().key)
+            .collect()
+    };
+    assert_eq!(
+        range(Bound::Included(second.clone()), Bound::Unbounded),
+        keys[1..].to_vec()
+    );
+    assert_eq!(
+        range(Bound::Excluded(second.clone()), Bound::Unbounded),
+        keys[2..].to_vec()
+    );
+    assert_eq!(
+        range(Bound::Unbounded, Bound::Excluded(second)),
+        keys[..1].to_vec()
+    );
+    assert_eq!(
+        range(
+            Bound::Included(Token::Big(0)),
+            Bound::Included(Token::Big(1 << 127))
+        ),
+        keys
+    );
     r.verify().unwrap();
 }
 
