@@ -175,6 +175,7 @@ pub(crate) fn write_tables(
         e.u8(match o.partitioner {
             Partitioner::Murmur3 => 0,
             Partitioner::ByteOrdered => 1,
+            Partitioner::Random => 2,
         });
         e.u8(if o.version == Version::NB { 1 } else { 0 });
         e.u8(u8::from(o.compression));
@@ -228,6 +229,7 @@ pub(crate) fn read_tables(fs: &dyn FileSystem, system: &Path) -> Result<Vec<Tabl
         let partitioner = match d.u8("partitioner")? {
             0 => Partitioner::Murmur3,
             1 => Partitioner::ByteOrdered,
+            2 => Partitioner::Random,
             other => return Err(d.corrupt(format!("partitioner {other}"))),
         };
         let version = match d.u8("SSTable version")? {

@@ -835,6 +835,11 @@ pub(crate) fn first_token_of(
     }
     match partitioner {
         Partitioner::Murmur3 => Token::Long(*sort_token),
+        // The smallest token whose sort token this is (a negative one
+        // precedes every token).
+        Partitioner::Random => {
+            Token::Big(u128::from(u64::try_from(*sort_token).unwrap_or(0)) << 64)
+        }
         Partitioner::ByteOrdered => {
             let prefix = ((*sort_token as u64) ^ (1 << 63)).to_be_bytes();
             let end = prefix.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);

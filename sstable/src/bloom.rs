@@ -187,6 +187,16 @@ impl BloomFilter {
         }
     }
 
+    /// A filter that lets every key through: what Cassandra uses when an
+    /// SSTable has no Filter.db (written with `bloom_filter_fp_chance`
+    /// 1.0, or by a tool that left it out). Lookups then rely on the index
+    /// alone.
+    pub fn always_present() -> Self {
+        let mut filter = Self::with_shape(1, 1);
+        filter.words[0] = u64::MAX;
+        filter
+    }
+
     /// An empty filter sized as Cassandra sizes one for `expected_keys` keys
     /// and a false-positive chance of `fp_chance`: the fewest buckets per
     /// key whose best hash count meets the chance, then the fewest hashes

@@ -5,9 +5,11 @@
 //! uncompressed bytes (the last may be shorter). Chunk `i` starts at
 //! `offsets[i]`; its stored bytes are followed by a big-endian CRC32 of
 //! them. An LZ4 chunk is a 4-byte little-endian uncompressed length and a
-//! raw LZ4 block; from version `na` on, a chunk whose stored length reaches
+//! raw LZ4 block (Snappy, Deflate and Zstd chunks: see [`crate::chunk_codec`]);
+//! from version `na` on, a chunk whose stored length reaches
 //! `max_compressed_length` is stored uncompressed. See `docs/format.md`.
 
+use crate::chunk_codec::Codec;
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::version::Version;
@@ -120,6 +122,7 @@ impl CompressionInfo {
 #[derive(Debug)]
 pub struct ChunkReader<'a> {
     info: &'a CompressionInfo,
+    codec: Codec,
     data: &'a [u8],
     path: &'a Path,
 }
@@ -130,13 +133,10 @@ impl<'a> ChunkReader<'a> {
     /// # Errors
     /// An unsupported compressor, or chunk offsets beyond the file.
     pub fn new(info: &'a CompressionInfo, data: &'a [u8], path: &'a Path) -> Result<Self> {
-        let simple_name = info.compressor.rsplit('.').next().unwrap_or_default();
-        if simple_name != "LZ4Compressor" {
-            return Err(Error::Unsupported {
-                path: path.to_path_buf(),
-                what: format!("compressor {}", info.compressor),
-            });
-        }
+        let codec = Codec::from_class_name(&info.compressor).ok_or_else(|| Error::Unsupported {
+            path: path.to_path_buf(),
+            what: format!("compressor {}", info.compressor),
+        })?;
         if let Some(&last) = info.chunk_offsets.last() {
             if last + 4 > data.len() as u64 {
                 return Err(Error::corrupt(
@@ -146,7 +146,12 @@ impl<'a> ChunkReader<'a> {
                 ));
             }
         }
-        Ok(ChunkReader { info, data, path })
+        Ok(ChunkReader {
+            info,
+            codec,
+            data,
+            path,
+        })
     }
 
     /// Number of chunks.
@@ -177,7 +182,9 @@ impl<'a> ChunkReader<'a> {
         let crc_bytes = &self.data[end as usize - 4..end as usize];
         let expected = u32::from_be_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
         if crc32fast::hash(stored) != expected {
-            return Err(corrupt(format!("chunk {index} fails its CRC")));
+            return Err(corrupt(format!(
+                "chunk {index} does not match the CRC32 stored after it in Data.db"
+            )));
         }
         let length = self.info.chunk_data_length(index);
         if stored.len() as u64 >= u64::from(self.info.max_compressed_length) {
@@ -190,30 +197,13 @@ impl<'a> ChunkReader<'a> {
             out.extend_from_slice(raw);
             return Ok(());
         }
-        let (prefix, block) = stored
-            .split_first_chunk::<4>()
-            .ok_or_else(|| corrupt(format!("chunk {index} shorter than its length prefix")))?;
-        let declared = u32::from_le_bytes(*prefix) as usize;
-        if declared != length {
-            return Err(corrupt(format!(
-                "chunk {index} declares {declared} bytes, expected {length}"
-            )));
-        }
         let before = out.len();
         out.resize(before + length, 0);
-        match lz4_flex::block::decompress_into(block, &mut out[before..]) {
-            Ok(n) if n == length => Ok(()),
-            Ok(n) => {
-                out.truncate(before);
-                Err(corrupt(format!(
-                    "chunk {index} decompressed to {n} bytes, expected {length}"
-                )))
-            }
-            Err(e) => {
-                out.truncate(before);
-                Err(corrupt(format!("chunk {index}: {e}")))
-            }
+        if let Err(e) = self.codec.decompress(stored, &mut out[before..]) {
+            out.truncate(before);
+            return Err(corrupt(format!("chunk {index}: {e}")));
         }
+        Ok(())
     }
 
     /// The whole uncompressed data stream, every chunk checked.

@@ -1,7 +1,9 @@
-//! How Data.db holds the data stream: LZ4 chunks described by
+//! How Data.db holds the data stream: compressed chunks described by
 //! CompressionInfo.db, or the stream itself with a CRC per chunk in CRC.db
 //! (Cassandra's uncompressed tables). Either way the stream is read chunk
-//! by chunk and every chunk's CRC is checked.
+//! by chunk and every chunk's CRC is checked. An uncompressed table whose
+//! TOC.txt lists no CRC.db (CRC.db is optional: some writers leave it out)
+//! is read as it is, its chunks unchecked.
 //!
 //! ```text
 //! CRC.db:  chunk length (i32) | one CRC32 (u32) per chunk of Data.db
@@ -19,7 +21,7 @@ pub const UNCOMPRESSED_CHUNK_LENGTH: u32 = 64 << 10;
 /// The layout of one Data.db.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataLayout {
-    /// LZ4 chunks.
+    /// Compressed chunks.
     Compressed(CompressionInfo),
     /// The stream as it is, checksummed per chunk.
     Uncompressed {
@@ -29,6 +31,12 @@ pub enum DataLayout {
         data_length: u64,
         /// CRC32 of each chunk.
         crcs: Vec<u32>,
+    },
+    /// The stream as it is, with no CRC.db: nothing to check per chunk
+    /// (Digest.crc32, when there is one, still covers the whole file).
+    Unchecked {
+        /// The stream's length (Data.db's).
+        data_length: u64,
     },
 }
 
@@ -68,10 +76,10 @@ impl DataLayout {
     }
 
     /// CRC.db's bytes for an uncompressed layout (empty for a compressed
-    /// one).
+    /// or unchecked one).
     pub fn serialize_crc(&self) -> Vec<u8> {
         match self {
-            DataLayout::Compressed(_) => Vec::new(),
+            DataLayout::Compressed(_) | DataLayout::Unchecked { .. } => Vec::new(),
             DataLayout::Uncompressed {
                 chunk_length, crcs, ..
             } => {
@@ -90,6 +98,7 @@ impl DataLayout {
         match self {
             DataLayout::Compressed(info) => info.chunk_length,
             DataLayout::Uncompressed { chunk_length, .. } => *chunk_length,
+            DataLayout::Unchecked { .. } => UNCOMPRESSED_CHUNK_LENGTH,
         }
     }
 
@@ -97,7 +106,8 @@ impl DataLayout {
     pub fn data_length(&self) -> u64 {
         match self {
             DataLayout::Compressed(info) => info.data_length,
-            DataLayout::Uncompressed { data_length, .. } => *data_length,
+            DataLayout::Uncompressed { data_length, .. }
+            | DataLayout::Unchecked { data_length } => *data_length,
         }
     }
 
@@ -106,6 +116,7 @@ impl DataLayout {
         match self {
             DataLayout::Compressed(info) => info.chunk_offsets.len() * 8,
             DataLayout::Uncompressed { crcs, .. } => crcs.len() * 4,
+            DataLayout::Unchecked { .. } => 0,
         }
     }
 
@@ -140,6 +151,16 @@ impl DataLayout {
                     path,
                 })
             }
+            DataLayout::Unchecked { data_length } => {
+                if data.len() as u64 != *data_length {
+                    return Err(Error::corrupt(
+                        path,
+                        0,
+                        format!("Data.db is {} bytes, expected {data_length}", data.len()),
+                    ));
+                }
+                Ok(DataChunks::Unchecked { data, path })
+            }
         }
     }
 }
@@ -147,7 +168,7 @@ impl DataLayout {
 /// Reads and checks the chunks of one Data.db.
 #[derive(Debug)]
 pub enum DataChunks<'a> {
-    /// LZ4 chunks.
+    /// Compressed chunks.
     Compressed(ChunkReader<'a>),
     /// Raw chunks with their CRCs.
     Uncompressed {
@@ -160,6 +181,13 @@ pub enum DataChunks<'a> {
         /// Data.db's path, for errors.
         path: &'a Path,
     },
+    /// Raw chunks of [`UNCOMPRESSED_CHUNK_LENGTH`] bytes, unchecked.
+    Unchecked {
+        /// The whole Data.db.
+        data: &'a [u8],
+        /// Data.db's path, for errors.
+        path: &'a Path,
+    },
 }
 
 impl DataChunks<'_> {
@@ -168,6 +196,9 @@ impl DataChunks<'_> {
         match self {
             DataChunks::Compressed(reader) => reader.chunk_count(),
             DataChunks::Uncompressed { crcs, .. } => crcs.len(),
+            DataChunks::Unchecked { data, .. } => {
+                data.len().div_ceil(UNCOMPRESSED_CHUNK_LENGTH as usize)
+            }
         }
     }
 
@@ -197,9 +228,22 @@ impl DataChunks<'_> {
                     return Err(Error::corrupt(
                         *path,
                         start as u64,
-                        format!("chunk {index} fails its CRC"),
+                        format!("chunk {index} does not match its CRC32 in CRC.db"),
                     ));
                 }
+                out.extend_from_slice(bytes);
+                Ok(())
+            }
+            DataChunks::Unchecked { data, path } => {
+                let length = UNCOMPRESSED_CHUNK_LENGTH as usize;
+                let start = index.saturating_mul(length);
+                let end = start.saturating_add(length).min(data.len());
+                let bytes = data
+                    .get(start..end)
+                    .filter(|b| !b.is_empty())
+                    .ok_or_else(|| {
+                        Error::corrupt(*path, start as u64, format!("no chunk {index}"))
+                    })?;
                 out.extend_from_slice(bytes);
                 Ok(())
             }

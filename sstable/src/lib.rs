@@ -6,7 +6,7 @@
 //! - The data model: [`schema`] (tables as Cassandra defines them, with
 //!   their limits), [`rows`] (partitions, rows, cells, range tombstones),
 //!   [`reconcile`] (the one function that decides between versions of a
-//!   cell), [`partitioner`] (Murmur3 and ByteOrdered).
+//!   cell), [`partitioner`] (Murmur3, ByteOrdered and Random).
 //! - Writing: [`writer::SstableWriter`] streams partitions into every
 //!   component and makes the SSTable visible atomically.
 //! - Reading: [`reader::SstableReader`] (point lookups, slices, scans,
@@ -74,6 +74,7 @@ pub mod bloom;
 pub mod cardinality;
 pub mod checksums;
 pub mod chunk_cache;
+mod chunk_codec;
 mod chunk_writer;
 mod clock_cache;
 pub mod clustering;

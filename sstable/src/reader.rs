@@ -124,6 +124,46 @@ fn map(fs: &dyn FileSystem, path: &Path) -> Result<FileBytes> {
     })
 }
 
+/// The component names TOC.txt (at `toc_path`) lists, or `None` when there
+/// is no TOC.txt.
+fn toc_components(fs: &dyn FileSystem, toc_path: &Path) -> Result<Option<Vec<String>>> {
+    match read(fs, toc_path) {
+        Ok(text) => Ok(Some(
+            String::from_utf8_lossy(&text)
+                .lines()
+                .map(|line| line.trim().to_string())
+                .collect(),
+        )),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether TOC.txt (at `toc_path`) exists and lists none of `components`.
+/// Without a TOC nothing says a component was left out on purpose.
+fn toc_omits(fs: &dyn FileSystem, toc_path: &Path, components: &[Component]) -> Result<bool> {
+    Ok(toc_components(fs, toc_path)?.is_some_and(|listed| {
+        listed.iter().any(|name| name == Component::Data.name())
+            && components
+                .iter()
+                .all(|c| !listed.iter().any(|name| name == c.name()))
+    }))
+}
+
+/// The first and last keys of Index.db (what Summary.db records), read
+/// from Index.db itself when Summary.db is missing.
+fn index_key_range(index: &[u8], index_path: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
+    let mut entries = IndexReader::keys_only(index, index_path);
+    let Some(first) = entries.next_key()?.map(|e| e.key.to_vec()) else {
+        return Err(Error::corrupt(index_path, 0, "Index.db holds no partition"));
+    };
+    let mut last = first.clone();
+    while let Some(entry) = entries.next_key()? {
+        entry.key.clone_into(&mut last);
+    }
+    Ok((first, last))
+}
+
 impl SstableReader {
     /// Opens the SSTable whose Data.db is at `data_path` (named
     /// `<version>-<generation>-<format>-Data.db`).
@@ -186,11 +226,28 @@ impl SstableReader {
         } else {
             FilterLayout::Current
         };
+        // Filter.db and Summary.db only speed lookups up: without them
+        // (a table written without a filter, a summary lost) Cassandra
+        // lets every key through the filter and rebuilds the summary from
+        // Index.db. Ilion does the same, unless its sidecar lists them.
+        let optional = |c: Component| -> Result<Option<Vec<u8>>> {
+            match checked(c) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if is_not_found(&e) && checksums.get(c).is_none() => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
         let filter_path = path(Component::Filter);
-        let filter = BloomFilter::deserialize(&checked(Component::Filter)?, layout)
-            .map_err(|e| Error::corrupt(&filter_path, 0, e.to_string()))?;
+        let filter = match optional(Component::Filter)? {
+            Some(bytes) => BloomFilter::deserialize(&bytes, layout)
+                .map_err(|e| Error::corrupt(&filter_path, 0, e.to_string()))?,
+            None => BloomFilter::always_present(),
+        };
         let summary_path = path(Component::Summary);
-        let summary = Summary::parse(&checked(Component::Summary)?, &summary_path)?;
+        let summary = match optional(Component::Summary)? {
+            Some(bytes) => Some(Summary::parse(&bytes, &summary_path)?),
+            None => None,
+        };
         let data = map(fs.as_ref(), data_path)?;
         checksums.check_length(Component::Data, data.len() as u64, data_path)?;
         // Compressed tables have CompressionInfo.db, uncompressed ones
@@ -203,14 +260,29 @@ impl SstableReader {
             }
             Err(missing @ Error::Io { .. }) if is_not_found(&missing) => {
                 let crc_path = path(Component::Crc);
-                let bytes = match read(fs.as_ref(), &crc_path) {
-                    Ok(bytes) => bytes,
+                match read(fs.as_ref(), &crc_path) {
+                    Ok(bytes) => {
+                        checksums.check(Component::Crc, &bytes, &crc_path)?;
+                        DataLayout::parse_crc(&bytes, data.len() as u64, &crc_path)?
+                    }
+                    // Neither, and TOC.txt lists neither: an uncompressed
+                    // Data.db without chunk CRCs (CRC.db is optional).
+                    Err(e)
+                        if is_not_found(&e)
+                            && toc_omits(
+                                fs.as_ref(),
+                                &path(Component::Toc),
+                                &[Component::CompressionInfo, Component::Crc],
+                            )? =>
+                    {
+                        DataLayout::Unchecked {
+                            data_length: data.len() as u64,
+                        }
+                    }
                     // Neither: the usual (compressed) one is what is missing.
                     Err(e) if is_not_found(&e) => return Err(missing),
                     Err(e) => return Err(e),
-                };
-                checksums.check(Component::Crc, &bytes, &crc_path)?;
-                DataLayout::parse_crc(&bytes, data.len() as u64, &crc_path)?
+                }
             }
             Err(e) => return Err(e),
         };
@@ -218,13 +290,11 @@ impl SstableReader {
         let index_path = path(Component::Index);
         let index = map(fs.as_ref(), &index_path)?;
         checksums.check(Component::Index, &index, &index_path)?;
-        let lookup = KeyLookup::new(
-            &index,
-            &index_path,
-            partitioner,
-            &summary.first_key,
-            &summary.last_key,
-        )?;
+        let (first_key, last_key) = match summary {
+            Some(summary) => (summary.first_key, summary.last_key),
+            None => index_key_range(&index, &index_path)?,
+        };
+        let lookup = KeyLookup::new(&index, &index_path, partitioner, &first_key, &last_key)?;
         let shapes = HeaderShapes::new(&statistics.header);
         let checksums_total = checksums.total_length();
         Ok(SstableReader {
@@ -564,32 +634,55 @@ impl SstableReader {
     }
 
     /// Checks every checksum: the Data.db digest and every chunk's CRC (the
-    /// other components were checked when opened).
+    /// other components were checked when opened). An SSTable whose
+    /// TOC.txt lists no Digest.crc32 (and whose Ilion sidecar does not
+    /// either) has only its chunks checked.
     ///
     /// # Errors
-    /// The first mismatch, naming the file and offset.
+    /// The first mismatch, naming the file and offset; a missing
+    /// Digest.crc32 that the TOC lists.
     pub fn verify(&self) -> Result<()> {
-        let digest_path = self.component(Component::Digest);
-        let text = read(self.fs.as_ref(), &digest_path)?;
-        self.checksums
-            .check(Component::Digest, &text, &digest_path)?;
-        let expected: u32 = std::str::from_utf8(&text)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-            .ok_or_else(|| Error::corrupt(&digest_path, 0, "not a decimal CRC32"))?;
-        let data_path = &self.data_path;
-        if crc32fast::hash(&self.data) != expected {
-            return Err(Error::corrupt(
-                data_path,
-                0,
-                "Data.db does not match Digest.crc32",
-            ));
-        }
-        let chunks = self.compression.chunks(&self.data, data_path)?;
+        // Chunks first: a damaged chunk is named more precisely by its own
+        // CRC than by the whole-file digest it also fails.
+        let chunks = self.compression.chunks(&self.data, &self.data_path)?;
         let mut buffer = Vec::with_capacity(self.compression.chunk_length() as usize);
         for i in 0..chunks.chunk_count() {
             buffer.clear();
             chunks.read_chunk(i, &mut buffer)?;
+        }
+        let digest_path = self.component(Component::Digest);
+        match read(self.fs.as_ref(), &digest_path) {
+            Ok(text) => self.verify_digest(&text, &digest_path),
+            Err(e)
+                if is_not_found(&e)
+                    && self.checksums.get(Component::Digest).is_none()
+                    && toc_omits(
+                        self.fs.as_ref(),
+                        &self.component(Component::Toc),
+                        &[Component::Digest],
+                    )? =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Checks Data.db against Digest.crc32's `text` (the CRC32 of the whole
+    /// file as stored, in decimal).
+    fn verify_digest(&self, text: &[u8], digest_path: &Path) -> Result<()> {
+        self.checksums.check(Component::Digest, text, digest_path)?;
+        let expected: u32 = std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| Error::corrupt(digest_path, 0, "not a decimal CRC32"))?;
+        let actual = crc32fast::hash(&self.data);
+        if actual != expected {
+            return Err(Error::corrupt(
+                &self.data_path,
+                0,
+                format!("Data.db (CRC32 {actual}) does not match Digest.crc32 ({expected})"),
+            ));
         }
         Ok(())
     }

@@ -400,8 +400,11 @@ mod tests {
     #[test]
     fn comparable_types_are_known() {
         assert!(comparable(&[INT.to_string()]));
-        assert!(!comparable(&[
+        assert!(comparable(&[
             "org.apache.cassandra.db.marshal.UUIDType".to_string()
+        ]));
+        assert!(!comparable(&[
+            "org.apache.cassandra.db.marshal.DecimalType".to_string()
         ]));
     }
 }

@@ -89,8 +89,9 @@ pub fn cell_value_type<'a>(type_string: &'a str, path: &[u8]) -> Option<&'a str>
 }
 
 /// Orders two values of a type as Cassandra's comparator does, `None` for
-/// types Ilion cannot compare yet (decimals, UUIDs, collections, tuples,
-/// user types), so that no wrong order is ever assumed.
+/// types Ilion cannot compare yet (decimals, lexical UUIDs, collections,
+/// tuples, user types) and for UUIDs that are not 16 bytes, so that no
+/// wrong order is ever assumed.
 ///
 /// An empty value sorts before every other value; `ReversedType` inverts
 /// the order of the type it wraps.
@@ -132,12 +133,60 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
             Some(java_double_order(f(a)?, f(b)?))
         }
         "IntegerType" => Some(compare_varints(a, b)),
+        "UUIDType" => Some(compare_uuids(a.try_into().ok()?, b.try_into().ok()?)),
+        "TimeUUIDType" => Some(compare_timeuuids(a.try_into().ok()?, b.try_into().ok()?)),
         _ => None,
     }
 }
 
+/// A version-1 UUID's most significant half with its timestamp fields
+/// reordered from (time_low, time_mid, time_hi_and_version) to (hi, mid,
+/// low), so that integer order is time order (the version nibble stays on
+/// top).
+fn reordered_timestamp(msb: u64) -> u64 {
+    (msb << 48) | ((msb << 16) & 0xFFFF_0000_0000) | (msb >> 32)
+}
+
+/// The two 64-bit halves of a UUID, big-endian.
+fn uuid_halves(uuid: &[u8; 16]) -> (u64, u64) {
+    let (msb, lsb) = uuid.split_at(8);
+    let half = |h: &[u8]| h.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    (half(msb), half(lsb))
+}
+
+/// Cassandra's `UUIDType` order: by version (the top nibble of byte 6);
+/// version-1 UUIDs by timestamp, others by their high half unsigned; then
+/// by the low half, unsigned.
+fn compare_uuids(a: &[u8; 16], b: &[u8; 16]) -> Ordering {
+    let ((msb_a, lsb_a), (msb_b, lsb_b)) = (uuid_halves(a), uuid_halves(b));
+    let (version_a, version_b) = ((msb_a >> 12) & 0xf, (msb_b >> 12) & 0xf);
+    version_a
+        .cmp(&version_b)
+        .then_with(|| {
+            if version_a == 1 {
+                reordered_timestamp(msb_a).cmp(&reordered_timestamp(msb_b))
+            } else {
+                msb_a.cmp(&msb_b)
+            }
+        })
+        .then(lsb_a.cmp(&lsb_b))
+}
+
+/// Cassandra's `TimeUUIDType` order: by timestamp (the reordered high half
+/// as a signed integer), then the low half byte by byte as *signed* bytes
+/// (unlike `UUIDType`, which compares it unsigned: CASSANDRA-8730).
+fn compare_timeuuids(a: &[u8; 16], b: &[u8; 16]) -> Ordering {
+    let ((msb_a, _), (msb_b, _)) = (uuid_halves(a), uuid_halves(b));
+    (reordered_timestamp(msb_a) as i64)
+        .cmp(&(reordered_timestamp(msb_b) as i64))
+        .then_with(|| {
+            let signed = |x: &[u8; 16]| -> [i8; 8] { std::array::from_fn(|i| x[8 + i] as i8) };
+            signed(a).cmp(&signed(b))
+        })
+}
+
 /// The types [`compare_values`] orders (directly or reversed).
-const COMPARABLE: [&str; 17] = [
+const COMPARABLE: [&str; 19] = [
     "BytesType",
     "UTF8Type",
     "AsciiType",
@@ -155,6 +204,8 @@ const COMPARABLE: [&str; 17] = [
     "FloatType",
     "DoubleType",
     "IntegerType",
+    "UUIDType",
+    "TimeUUIDType",
 ];
 
 /// Whether [`compare_values`] orders values of this type.
@@ -323,5 +374,75 @@ mod tests {
             None,
             "smallint carries a length"
         );
+    }
+
+    #[test]
+    fn uuids_order_as_cassandra() {
+        use Ordering::*;
+        let uuid = |text: &str| -> Vec<u8> {
+            let hex: String = text.chars().filter(|c| *c != '-').collect();
+            (0..16)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                .collect()
+        };
+        let cmp = |ty: &str, a: &str, b: &str| compare_values(&t(ty), &uuid(a), &uuid(b));
+        for ty in ["UUIDType", "TimeUUIDType"] {
+            // Version 1: time_hi (in byte 6-7) outranks time_mid, which
+            // outranks time_low, whatever the byte order says.
+            assert_eq!(
+                cmp(
+                    ty,
+                    "ffffffff-ffff-1000-8000-000000000000",
+                    "00000000-0000-1001-8000-000000000000"
+                ),
+                Some(Less),
+                "{ty}"
+            );
+            assert_eq!(
+                cmp(
+                    ty,
+                    "ffffffff-0000-1000-8000-000000000000",
+                    "00000000-0001-1000-8000-000000000000"
+                ),
+                Some(Less),
+                "{ty}"
+            );
+            assert_eq!(
+                cmp(
+                    ty,
+                    "00000001-0000-1000-8000-000000000000",
+                    "00000000-0000-1000-8000-000000000000"
+                ),
+                Some(Greater),
+                "{ty}"
+            );
+        }
+        // The low half: unsigned for UUIDType, signed bytes for TimeUUIDType.
+        let (low, high) = (
+            "00000000-0000-1000-0000-000000000000",
+            "00000000-0000-1000-8000-000000000000",
+        );
+        assert_eq!(cmp("UUIDType", low, high), Some(Less));
+        assert_eq!(cmp("TimeUUIDType", low, high), Some(Greater));
+        // UUIDType: version first, then (not version 1) the bytes unsigned.
+        assert_eq!(
+            cmp(
+                "UUIDType",
+                "ffffffff-ffff-1fff-ffff-ffffffffffff",
+                "00000000-0000-4000-8000-000000000000"
+            ),
+            Some(Less)
+        );
+        assert_eq!(
+            cmp(
+                "UUIDType",
+                "f7fdcbd2-4544-482c-85fd-d9572adc3cd6",
+                "c25ae960-07a2-467d-8f35-5bd38647b367"
+            ),
+            Some(Greater)
+        );
+        assert_eq!(compare_values(&t("UUIDType"), &[1; 15], &[1; 16]), None);
+        assert_eq!(compare_values(&t("UUIDType"), &[], &[1; 16]), Some(Less));
+        assert!(has_comparator(&t("UUIDType")) && has_comparator(&t("TimeUUIDType")));
     }
 }

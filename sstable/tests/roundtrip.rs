@@ -390,6 +390,7 @@ fn run(
             // Sometimes a token between partitions.
             let t = match (t, g.rng.random_bool(0.3)) {
                 (Token::Long(v), true) => Token::Long(v.saturating_add(1)),
+                (Token::Big(v), true) => Token::Big(v.saturating_add(1)),
                 (Token::Bytes(mut k), true) => {
                     k.push(0);
                     Token::Bytes(k)

@@ -61,6 +61,7 @@ fn lower_position(partitioner: Partitioner, token: &Token) -> (i64, &[u8]) {
     match token {
         Token::Long(t) => (*t, &[]),
         Token::Bytes(k) => (partitioner.sort_token(k, (0, 0)), k.as_slice()),
+        Token::Big(_) => (partitioner.sort_token_of(token), &[]),
     }
 }
 
@@ -212,7 +213,8 @@ impl SstableReader {
 
     /// The partitions whose tokens lie between `start` and `end`, in order
     /// (tokens of this SSTable's partitioner: [`Token::Long`] under
-    /// Murmur3, [`Token::Bytes`] under ByteOrdered).
+    /// Murmur3, [`Token::Bytes`] under ByteOrdered, [`Token::Big`] under
+    /// Random).
     ///
     /// Its chunks go through the chunk cache, as point reads' do: a range
     /// read touches a few chunks at a random place.
