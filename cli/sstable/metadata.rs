@@ -75,11 +75,12 @@ fn duration(micros: i64) -> String {
 }
 
 /// A token as Cassandra prints it: a number for Murmur3,
-/// `Token(bytes[hex])` for ByteOrdered.
+/// `Token(bytes[hex])` for ByteOrdered, a decimal integer for Random.
 fn token(partitioner: Option<Partitioner>, key: &[u8]) -> String {
     match partitioner.map(|p| p.token(key)) {
         Some(Token::Long(t)) => t.to_string(),
         Some(Token::Bytes(b)) => format!("Token(bytes[{}])", &cql_value::hex(&b)[2..]),
+        Some(Token::Big(t)) => t.to_string(),
         None => "?".to_string(),
     }
 }
