@@ -397,16 +397,26 @@ fn verify_fails_on_scylla_damaged_tables_naming_data_db() {
     let Some(root) = shared() else { return };
     // scylla-3x README: invalid_checksums and invalid_digest are damaged on
     // purpose in Data.db (chunk CRCs, resp. the digest).
-    for case in ["invalid_checksums", "invalid_digest"] {
+    let cases = ["uncompressed", "lz4"]
+        .into_iter()
+        .flat_map(|c| ["invalid_checksums", "invalid_digest"].map(|case| (c, case)));
+    for (compression, case) in cases {
         let dir = root
-            .join("scylla-3x/uncompressed/integrity_check")
+            .join("scylla-3x")
+            .join(compression)
+            .join("integrity_check")
             .join(case);
         let out = ilion(&["sstable", "verify", path_str(&dir)]);
         assert_eq!(out.status.code(), Some(1), "{case}");
         let err = stderr(&out);
         assert!(err.contains("FAIL Data.db"), "{case}: {err}");
         if case == "invalid_checksums" {
-            assert!(err.contains("fails its CRC"), "{err}");
+            let crc = if compression == "lz4" {
+                "does not match the CRC32 stored after it in Data.db"
+            } else {
+                "does not match its CRC32 in CRC.db"
+            };
+            assert!(err.contains(crc), "{err}");
         } else {
             assert!(err.contains("Digest.crc32"), "{err}");
         }
