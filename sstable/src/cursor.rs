@@ -51,6 +51,11 @@ impl<'a> Cursor<'a> {
         Error::corrupt(self.path, self.position(), reason)
     }
 
+    /// The file being read.
+    pub fn path(&self) -> &'a Path {
+        self.path
+    }
+
     /// A corruption error at an earlier offset.
     pub fn corrupt_at(&self, offset: u64, reason: impl Into<String>) -> Error {
         Error::corrupt(self.path, offset, reason)

@@ -4,7 +4,7 @@
 
 use crate::clustering::{read_bound, read_fixed_values, PrefixKind};
 use crate::cursor::Cursor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::reconcile::{CellKind, DeletionTime, LivenessInfo};
 use crate::rows::{Cell, ColumnData, Marker, Partition, Row, Unfiltered};
 use crate::statistics::{HeaderColumn, SerializationHeader};
@@ -24,6 +24,8 @@ const HAS_COMPLEX_DELETION: u8 = 0x40;
 const EXTENSION_FLAG: u8 = 0x80;
 // Extended flags.
 const IS_STATIC: u8 = 0x01;
+// A materialized view's row deletion that a newer row liveness undoes.
+const HAS_SHADOWABLE_DELETION: u8 = 0x02;
 // Cell flags.
 const CELL_DELETED: u8 = 0x01;
 const CELL_EXPIRING: u8 = 0x02;
@@ -279,6 +281,15 @@ impl<'a> DataReader<'a> {
         } else {
             0
         };
+        if extended & HAS_SHADOWABLE_DELETION != 0 {
+            // Read as a plain row deletion it would hide data that a newer
+            // row liveness brings back in Cassandra: refuse rather than
+            // answer wrongly.
+            return Err(Error::Unsupported {
+                path: self.cursor.path().to_path_buf(),
+                what: format!("shadowable row deletion (a materialized view's row) at offset {at}"),
+            });
+        }
         if flags & IS_MARKER != 0 {
             Ok(Item::Unfiltered(Unfiltered::Marker(self.marker()?)))
         } else if extended & IS_STATIC != 0 {

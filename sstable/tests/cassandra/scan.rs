@@ -229,3 +229,39 @@ fn damaged_data_streams_never_panic() {
         }
     }
 }
+
+/// Goal: a shadowable row deletion (materialized views: extended flag
+/// 0x02) is refused, not read as a plain deletion that would hide what a
+/// newer row liveness restores. Method: the first row of the nb `simple`
+/// table, its flags given the extension bit and the extended byte 0x02.
+#[test]
+fn shadowable_row_deletions_are_refused() {
+    let Some(root) = crate::common::shared_sstables() else {
+        return;
+    };
+    let table = crate::common::table(&root, "nb", "_simple");
+    let loaded = crate::common::load(&table);
+    // nb: key (u16 length + bytes), 12-byte partition deletion, row flags.
+    let flags_at = 2 + 1 + 12;
+    assert_eq!(&loaded.stream[..3], b"\x00\x010");
+    let mut stream = loaded.stream[..flags_at].to_vec();
+    stream.push(loaded.stream[flags_at] | 0x80);
+    stream.push(0x02);
+    stream.extend_from_slice(&loaded.stream[flags_at + 1..]);
+    let mut reader = DataReader::new(
+        &stream,
+        &loaded.stats.header,
+        table.version,
+        &loaded.data_path,
+    );
+    let error = reader.next_partition().unwrap_err().to_string();
+    assert!(error.contains("shadowable row deletion"), "{error}");
+    // The unmodified stream reads: the refusal is the flag's doing.
+    let mut reader = DataReader::new(
+        &loaded.stream,
+        &loaded.stats.header,
+        table.version,
+        &loaded.data_path,
+    );
+    assert!(reader.next_partition().unwrap().is_some());
+}
