@@ -71,6 +71,7 @@
 //! ```
 
 pub mod bloom;
+pub mod bti;
 pub mod cardinality;
 pub mod checksums;
 pub mod chunk_cache;
