@@ -6,6 +6,8 @@
 //! ([`trie`]).
 
 pub mod byte_comparable;
+pub mod index_writer;
 pub mod partitions;
 pub mod rows;
 pub mod trie;
+pub mod trie_writer;
