@@ -604,12 +604,13 @@ fn append_bti_index(
         }
         None => None,
     };
-    bti.rows.append(&bti.rows_out.take())?;
+    let rows = &mut bti.rows;
+    bti.rows_out.drain_into(|bytes| rows.append(bytes))?;
     let encoded =
         crate::bti::byte_comparable::partition_key(options.partitioner, &partition.key, hash);
     bti.partitions
         .add(&partition.key, encoded, hash.1 as u8, entry_at, position)?;
-    index.append(&bti.partitions.out.take())
+    bti.partitions.out.drain_into(|bytes| index.append(bytes))
 }
 
 /// Stream bytes per Data.db chunk: the LZ4 chunk length, or the CRC chunk

@@ -301,6 +301,10 @@ pub fn write_row_index(
     granularity: u64,
     out: &mut TrieOut,
 ) -> Result<Option<(u64, u64)>> {
+    // Two blocks need more than one block's worth of bytes.
+    if layout.length < granularity {
+        return Ok(None);
+    }
     let blocks = blocks(partition, layout, granularity);
     if blocks.len() < 2 {
         return Ok(None);

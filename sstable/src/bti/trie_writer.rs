@@ -39,6 +39,21 @@ impl TrieOut {
         bytes
     }
 
+    /// Hands the pending bytes to `sink` (which appends them to the
+    /// file), keeping the buffer for the next ones.
+    ///
+    /// # Errors
+    /// The sink's.
+    pub fn drain_into(&mut self, sink: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {
+        if self.bytes.is_empty() {
+            return Ok(());
+        }
+        sink(&self.bytes)?;
+        self.flushed += self.bytes.len() as u64;
+        self.bytes.clear();
+        Ok(())
+    }
+
     fn bytes_left_in_page(&self) -> u64 {
         PAGE_SIZE - self.position() % PAGE_SIZE
     }
@@ -144,9 +159,9 @@ impl Kind {
         )
     }
 
-    /// Bytes of a node of this type with these children (sorted).
-    fn size(self, transitions: &[u8]) -> u64 {
-        let c = transitions.len() as u64;
+    /// Bytes of a node of this type with `c` children whose transition
+    /// bytes run from `first` to `last`.
+    fn size(self, c: u64, first: u8, last: u8) -> u64 {
         let bits = u64::from(self.bits());
         match self {
             PayloadOnly => 1,
@@ -161,10 +176,7 @@ impl Kind {
                 }
             }
             _ => {
-                let span = match (transitions.first(), transitions.last()) {
-                    (Some(&l), Some(&r)) => u64::from(r - l) + 1,
-                    _ => 0,
-                };
+                let span = u64::from(last.saturating_sub(first)) + 1;
                 if bits == 12 {
                     3 + (span * 3).div_ceil(2)
                 } else {
@@ -198,6 +210,9 @@ pub struct TrieWriter<P> {
     prev: Option<Vec<u8>>,
     count: u64,
 }
+
+/// A node's child count and first and last transition bytes.
+type Shape = (u64, u8, u8);
 
 impl<P: TriePayload> Default for TrieWriter<P> {
     fn default() -> Self {
@@ -303,7 +318,9 @@ impl<P: TriePayload> TrieWriter<P> {
         if self.m(node).payload.replace(payload).is_some() {
             return Err(internal("a key was added twice"));
         }
-        self.prev = Some(key.to_vec());
+        let prev = self.prev.get_or_insert_with(Vec::new);
+        prev.clear();
+        prev.extend_from_slice(key);
         Ok(())
     }
 
@@ -414,8 +431,8 @@ impl<P: TriePayload> TrieWriter<P> {
     fn recalc_total_size(&mut self, node: u32, position: u64) -> Result<i64> {
         if self.n(node).out_of_page_in_branch {
             let mut size = 0i64;
-            let children = self.n(node).children.clone();
-            for c in children {
+            for i in 0..self.n(node).children.len() {
+                let c = self.n(node).children[i];
                 size += self.recalc_total_size(c, position + size as u64)?;
             }
             self.m(node).branch_size = size;
@@ -434,8 +451,8 @@ impl<P: TriePayload> TrieWriter<P> {
     /// the node's position.
     fn write(&mut self, node: u32, out: &mut TrieOut) -> Result<u64> {
         let start = out.position();
-        let children = self.n(node).children.clone();
-        for c in children {
+        for i in 0..self.n(node).children.len() {
+            let c = self.n(node).children[i];
             if self.n(c).file_pos == UNSET {
                 let p = self.write(c, out)?;
                 self.m(c).file_pos = p as i64;
@@ -484,12 +501,14 @@ impl<P: TriePayload> TrieWriter<P> {
         min_placed.min(min_unplaced)
     }
 
-    fn transitions(&self, node: u32) -> Vec<u8> {
-        self.n(node)
-            .children
-            .iter()
-            .map(|&c| self.n(c).transition)
-            .collect()
+    fn shape(&self, node: u32) -> Shape {
+        let children = &self.n(node).children;
+        let t = |i: Option<&u32>| i.map_or(0, |&c| self.n(c).transition);
+        (
+            children.len() as u64,
+            t(children.first()),
+            t(children.last()),
+        )
     }
 
     fn kind(&self, node: u32, position: u64) -> Result<Kind> {
@@ -513,19 +532,22 @@ impl<P: TriePayload> TrieWriter<P> {
             }
             return Ok(SINGLES[i]);
         }
-        let t = self.transitions(node);
+        let (c, first, last) = self.shape(node);
         let (sparse, dense) = (SPARSES[i], DENSES[i]);
-        Ok(if sparse.size(&t) < dense.size(&t) {
-            sparse
-        } else {
-            dense
-        })
+        Ok(
+            if sparse.size(c, first, last) < dense.size(c, first, last) {
+                sparse
+            } else {
+                dense
+            },
+        )
     }
 
     fn sizeof_node(&self, node: u32, position: u64) -> Result<i64> {
         let kind = self.kind(node, position)?;
         let payload = self.n(node).payload.as_ref().map_or(0, |p| p.size());
-        Ok((kind.size(&self.transitions(node)) + payload as u64) as i64)
+        let (c, first, last) = self.shape(node);
+        Ok((kind.size(c, first, last) + payload as u64) as i64)
     }
 
     fn serialize(&self, node: u32, position: u64, out: &mut TrieOut) -> Result<()> {
@@ -541,7 +563,7 @@ impl<P: TriePayload> TrieWriter<P> {
             }
             pointers.push(position - fp as u64);
         }
-        let t = self.transitions(node);
+        let t: Vec<u8> = n.children.iter().map(|&c| self.n(c).transition).collect();
         let o = &mut out.bytes;
         match kind {
             PayloadOnly => o.push(head | flags),
