@@ -127,6 +127,25 @@ fn push_value(type_string: &str, value: &ClusteringValue, out: &mut Vec<u8>) -> 
         "LongType" | "TimestampType" | "DateType" => signed_fixed(8, out),
         "ShortType" => signed_fixed(2, out),
         "ByteType" => signed_fixed(1, out),
+        "FloatType" | "DoubleType" => {
+            let len = if class_name(unreversed(type_string)) == "FloatType" {
+                4
+            } else {
+                8
+            };
+            // IEEE order: the sign bit flipped, and for a negative number
+            // every other bit too.
+            if value.len() != len {
+                false
+            } else {
+                let negative = value[0] & 0x80 != 0;
+                out.extend(value.iter().map(|b| if negative { !b } else { *b }));
+                if !negative {
+                    out[start] ^= 0x80;
+                }
+                true
+            }
+        }
         _ => false,
     };
     if known && reversed {
@@ -151,6 +170,8 @@ pub fn clustering_types_supported(types: &[String]) -> bool {
                 | "DateType"
                 | "ShortType"
                 | "ByteType"
+                | "FloatType"
+                | "DoubleType"
         )
     })
 }
@@ -213,6 +234,29 @@ mod tests {
         let values = [i32::MIN, -5, -1, 0, 1, 7, i32::MAX];
         for w in values.windows(2) {
             assert!(clustering(&types, &row(w[0])) < clustering(&types, &row(w[1])));
+        }
+        let doubles = vec!["org.apache.cassandra.db.marshal.DoubleType".to_string()];
+        let d = |v: f64| ClusteringBound {
+            kind: PrefixKind::Clustering,
+            values: vec![Some(v.to_be_bytes().to_vec())],
+        };
+        // ByteComparable.md's examples: +1.0 as BF F0…, -Inf as 00 0F FF….
+        assert_eq!(clustering(&doubles, &d(1.0)).unwrap()[1..3], [0xBF, 0xF0]);
+        assert_eq!(
+            clustering(&doubles, &d(f64::NEG_INFINITY)).unwrap()[1..3],
+            [0x00, 0x0F]
+        );
+        let values = [
+            f64::NEG_INFINITY,
+            -2.5,
+            -0.0,
+            0.0,
+            1e-300,
+            1.0,
+            f64::INFINITY,
+        ];
+        for w in values.windows(2) {
+            assert!(clustering(&doubles, &d(w[0])) < clustering(&doubles, &d(w[1])));
         }
         // An inclusive start sorts before the rows it prefixes, an
         // inclusive end after them.

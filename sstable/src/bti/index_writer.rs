@@ -293,7 +293,7 @@ fn nudge(value: &[u8], at: usize) -> Vec<u8> {
 /// trie's root and the block count.
 ///
 /// # Errors
-/// Clustering types without a byte-comparable form Ilion knows.
+/// Clusterings out of order, internal inconsistencies.
 pub fn write_row_index(
     types: &[String],
     partition: &Partition,
@@ -301,8 +301,11 @@ pub fn write_row_index(
     granularity: u64,
     out: &mut TrieOut,
 ) -> Result<Option<(u64, u64)>> {
-    // Two blocks need more than one block's worth of bytes.
-    if layout.length < granularity {
+    // Two blocks need more than one block's worth of bytes. Clustering
+    // types without a byte-comparable form Ilion knows get no row index:
+    // the partition index then points at the data, which is still a
+    // valid BTI table (slices read the whole partition).
+    if layout.length < granularity || !byte_comparable::clustering_types_supported(types) {
         return Ok(None);
     }
     let blocks = blocks(partition, layout, granularity);

@@ -756,3 +756,75 @@ fn wide_partitions_slice_as_the_big_format_does() {
         let _ = &types;
     }
 }
+
+/// Clustering types whose byte-comparable form Ilion does not know (here
+/// `IntegerType`, varint) get no row index: Partitions.db points at the data,
+/// Rows.db stays empty, and slices (reading whole partitions) still equal
+/// the big format's.
+#[test]
+fn unknown_clustering_types_are_written_without_row_index() {
+    use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
+    use ilion_sstable::rows::{Cell, Row};
+    use ilion_sstable::schema::{ClusteringOrder, Column, TableSchema};
+    let schema = TableSchema::new(
+        vec![Column::new(
+            "k",
+            "org.apache.cassandra.db.marshal.BytesType",
+        )],
+        vec![(
+            Column::new("c", "org.apache.cassandra.db.marshal.IntegerType"),
+            ClusteringOrder::Asc,
+        )],
+        Vec::new(),
+        vec![Column::new(
+            "v",
+            "org.apache.cassandra.db.marshal.BytesType",
+        )],
+    )
+    .unwrap();
+    // Varints, two's complement big-endian (4 bytes: a leading 00 is
+    // allowed).
+    let varint = |i: u32| Some(i.to_be_bytes().to_vec());
+    let partition = Partition {
+        key: b"wide".to_vec(),
+        deletion: DeletionTime::LIVE,
+        static_row: None,
+        unfiltereds: (0..400u32)
+            .map(|i| {
+                Unfiltered::Row(Row {
+                    clustering: vec![varint(i)],
+                    liveness: Some(LivenessInfo {
+                        timestamp: 5,
+                        expiry: None,
+                    }),
+                    deletion: None,
+                    columns: vec![ColumnData::Simple {
+                        column: 0,
+                        cell: Cell {
+                            timestamp: 5,
+                            kind: CellKind::Live,
+                            path: None,
+                            value: vec![1; 30],
+                        },
+                    }],
+                })
+            })
+            .collect(),
+    };
+    let partitions = vec![partition];
+    let (big_dir, bti_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let big = write_table(big_dir.path(), Version::OA, &schema, &partitions);
+    let bti = write_table(bti_dir.path(), Version::DA, &schema, &partitions);
+    let rows = std::fs::metadata(bti_dir.path().join("da-1-bti-Rows.db")).unwrap();
+    assert_eq!(rows.len(), 0);
+    for (a, b) in [(0, 399), (17, 18), (250, 100), (399, 399)] {
+        let slice = Slice {
+            start: Some(vec![varint(a)]),
+            end: Some(vec![varint(b)]),
+        };
+        assert_eq!(
+            bti.slice(b"wide", &slice, false).unwrap(),
+            big.slice(b"wide", &slice, false).unwrap()
+        );
+    }
+}
