@@ -10,10 +10,12 @@ use crate::types::{class_name, is_reversed, unreversed};
 
 /// Separator before each component of a multi-component value.
 pub const NEXT_COMPONENT: u8 = 0x40;
-/// Separator standing for a null component (no value bytes follow).
-const NEXT_COMPONENT_NULL: u8 = 0x3F;
-/// Separator standing for an empty component (no value bytes follow).
-const NEXT_COMPONENT_EMPTY: u8 = 0x3E;
+/// Separator standing for a null component (no value bytes follow), in
+/// either order.
+const NEXT_COMPONENT_NULL: u8 = 0x3E;
+/// Separator standing for the empty value of a fixed-length type (no
+/// value bytes follow).
+const NEXT_COMPONENT_EMPTY: u8 = 0x3F;
 /// [`NEXT_COMPONENT_EMPTY`] under a reversed type.
 const NEXT_COMPONENT_EMPTY_REVERSED: u8 = 0x41;
 /// The end of a complete sequence (a partition key, a row clustering).
@@ -96,11 +98,17 @@ fn push_long(value: i64, out: &mut Vec<u8>) {
 fn push_value(type_string: &str, value: &ClusteringValue, out: &mut Vec<u8>) -> bool {
     let reversed = is_reversed(type_string);
     let Some(value) = value else {
-        // A null sorts first, or last under a reversed type.
-        out.push(if reversed { 0x41 } else { NEXT_COMPONENT_NULL });
+        // A null sorts first, even under a reversed type.
+        out.push(NEXT_COMPONENT_NULL);
         return true;
     };
-    if value.is_empty() {
+    let variable = matches!(
+        class_name(unreversed(type_string)),
+        "UTF8Type" | "AsciiType" | "BytesType"
+    );
+    // Fixed-length types have no bytes for an empty value; text and blobs
+    // encode it as any other (a lone 00).
+    if value.is_empty() && !variable {
         out.push(if reversed {
             NEXT_COMPONENT_EMPTY_REVERSED
         } else {
@@ -183,9 +191,7 @@ fn kind_terminator(kind: PrefixKind) -> u8 {
     match kind {
         ExclEndBound | InclStartBound | ExclEndInclStartBoundary => LT_NEXT_COMPONENT,
         Clustering => TERMINATOR,
-        // Static rows sort before every clustering; Cassandra encodes the
-        // static clustering as its own value, never met in a row index.
-        StaticClustering => NEXT_COMPONENT_NULL - 1,
+        StaticClustering => 0,
         InclEndExclStartBoundary | InclEndBound | ExclStartBound => GT_NEXT_COMPONENT,
     }
 }
@@ -193,6 +199,10 @@ fn kind_terminator(kind: PrefixKind) -> u8 {
 /// The byte-comparable form of a clustering prefix of the given types,
 /// or `None` for a type Ilion cannot translate.
 pub fn clustering(types: &[String], bound: &ClusteringBound) -> Option<Vec<u8>> {
+    // The static clustering never appears in a row index.
+    if bound.kind == PrefixKind::StaticClustering {
+        return None;
+    }
     let mut out = Vec::new();
     for (t, v) in types.iter().zip(&bound.values) {
         if !push_value(t, v, &mut out) {
