@@ -609,7 +609,8 @@ impl SstableReader {
     }
 
     /// Checks every checksum: the Data.db digest and every chunk's CRC (the
-    /// other components were checked when opened).
+    /// other components were checked when opened); for a BTI table, also
+    /// that Partitions.db and Rows.db agree with each other and the data.
     ///
     /// # Errors
     /// The first mismatch, naming the file and offset.
@@ -635,6 +636,9 @@ impl SstableReader {
         for i in 0..chunks.chunk_count() {
             buffer.clear();
             chunks.read_chunk(i, &mut buffer)?;
+        }
+        if let Some(bti) = &self.bti {
+            self.verify_bti(bti)?;
         }
         Ok(())
     }

@@ -114,6 +114,56 @@ impl BtiParts {
 }
 
 impl SstableReader {
+    /// Checks Partitions.db and Rows.db against each other and the data:
+    /// the trie holds the key count its trailer says, in data order, each
+    /// Rows.db entry names a partition inside the data stream, and its
+    /// row index blocks ascend inside the partition.
+    pub(super) fn verify_bti(&self, bti: &BtiParts) -> Result<()> {
+        let (mut walk, mut node) = bti.walk_from(self, &[])?;
+        if node.is_none() {
+            node = walk.next_payload()?;
+        }
+        let data_length = self.compression.data_length();
+        let mut previous: Option<u64> = None;
+        let mut count = 0u64;
+        while let Some(n) = node {
+            let (position, _, offset) = bti.resolve(self, &n)?;
+            if position >= data_length || previous.is_some_and(|p| p >= position) {
+                return Err(Error::corrupt(
+                    &self.index_path,
+                    n.position,
+                    format!("partition at {position} out of order or past the data"),
+                ));
+            }
+            if offset != NO_ROW_INDEX {
+                let entry = rows::entry(&bti.rows, offset, self.version, &bti.rows_path)?;
+                let trie = Trie::new(&bti.rows[..offset as usize], &bti.rows_path);
+                let (blocks, end) = rows::blocks(trie, &entry, self.version, &bti.rows_path)?;
+                if blocks.len() as u64 != entry.block_count || position + end >= data_length {
+                    return Err(Error::corrupt(
+                        &bti.rows_path,
+                        offset,
+                        format!("{} blocks ending at {end}", blocks.len()),
+                    ));
+                }
+            }
+            previous = Some(position);
+            count += 1;
+            node = walk.next_payload()?;
+        }
+        if count != bti.partitions.count {
+            return Err(Error::corrupt(
+                &self.index_path,
+                self.index.len() as u64 - 16,
+                format!(
+                    "{count} partitions in the trie, {} in the trailer",
+                    bti.partitions.count
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Finds `key` through Partitions.db as Cassandra does: the bloom
     /// filter, the trie walk along the key's byte-comparable form, the
     /// leaf's hash byte, then the key itself (in Rows.db here; in Data.db,

@@ -422,6 +422,9 @@ fn read_damaged(data: &Path, expected: &[Partition], out: &mut Outcomes) {
             }
         }
     }
+    if reader.verify().is_err() {
+        out.errors += 1;
+    }
     if let Ok(scan) = reader.iter() {
         for p in scan {
             match p {
@@ -721,6 +724,7 @@ fn wide_partitions_slice_as_the_big_format_does() {
             .len();
         assert!(rows_len > 2 * 4096, "{rows_len}");
         assert_eq!(bti.scan().unwrap(), partitions);
+        bti.verify().unwrap();
         let bounds = [
             -4600, -4500, -301, -300, -299, -1, 0, 1, 299, 300, 301, 2000, 4497, 4500,
         ];
