@@ -639,10 +639,12 @@ fn wide_partitions_slice_as_the_big_format_does() {
     let int = "org.apache.cassandra.db.marshal.Int32Type";
     let blob = "org.apache.cassandra.db.marshal.BytesType";
     for order in [ClusteringOrder::Asc, ClusteringOrder::Desc] {
+        // With a static column: the first block starts after the static
+        // row, which the partition header read includes.
         let schema = TableSchema::new(
             vec![Column::new("k", blob)],
             vec![(Column::new("c", int), order)],
-            Vec::new(),
+            vec![Column::new("s", blob)],
             vec![Column::new("v", blob)],
         )
         .unwrap();
@@ -711,7 +713,20 @@ fn wide_partitions_slice_as_the_big_format_does() {
                 Partition {
                     key: key.clone(),
                     deletion: DeletionTime::LIVE,
-                    static_row: None,
+                    static_row: Some(Row {
+                        clustering: Vec::new(),
+                        liveness: None,
+                        deletion: None,
+                        columns: vec![ColumnData::Simple {
+                            column: 0,
+                            cell: Cell {
+                                timestamp: 100,
+                                kind: CellKind::Live,
+                                path: None,
+                                value: key.repeat(50),
+                            },
+                        }],
+                    }),
                     unfiltereds,
                 }
             })
