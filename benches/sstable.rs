@@ -15,6 +15,11 @@
 //! - `sstable/scan/4KiB/wide-rows`: a full scan of 10,000 partitions of
 //!   100 rows of 5 int cells (5M cells); throughput in cells/s.
 //!
+//! - `sstable/format/{big,bti}/...`: the same 1M partitions (4 KiB
+//!   chunks) as big `oa` and as BTI `da`: present keys uncached and
+//!   cached, absent keys the bloom filter rejects (`filtered`) and absent
+//!   keys it lets through (`through-filter`, which reach the index).
+//!
 //! File sizes and resident memory per table are printed before the runs.
 
 // criterion's macros generate undocumented functions.
@@ -84,16 +89,26 @@ fn partitions() -> Vec<Partition> {
 }
 
 fn write(dir: &Path, generation: u64, chunk_length: u32, partitions: &[Partition]) -> PathBuf {
+    write_as(dir, generation, chunk_length, partitions, Version::OA)
+}
+
+fn write_as(
+    dir: &Path,
+    generation: u64,
+    chunk_length: u32,
+    partitions: &[Partition],
+    version: Version,
+) -> PathBuf {
     let header = TableSchema::key_value().serialization_header(TIMESTAMP, 0, 0);
     let options = WriterOptions {
-        version: Version::OA,
+        version,
         chunk_length,
         expected_partitions: partitions.len() as u64,
         ..WriterOptions::default()
     };
     let descriptor = Descriptor {
         dir: dir.to_path_buf(),
-        version: Version::OA,
+        version,
         generation,
     };
     let mut writer =
@@ -295,5 +310,98 @@ fn wide_scan(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(sstable, benches, wide_scan);
+/// Big (`oa`: Index.db sampled in memory at open) against BTI (`da`:
+/// Partitions.db trie searched in place) on the same 1M partitions with
+/// 4 KiB chunks: point lookups of present keys (uncached, and with chunk
+/// and key caches holding the table), of absent keys the bloom filter
+/// rejects, and of absent keys it lets through (which reach the index);
+/// open time, index file sizes and resident memory are printed.
+fn formats(c: &mut Criterion) {
+    let partitions = partitions();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut rng = StdRng::seed_from_u64(13);
+    for (name, version) in [("big", Version::OA), ("bti", Version::DA)] {
+        let table_dir = tempfile::tempdir_in(dir.path()).expect("dir");
+        let start = Instant::now();
+        let data = write_as(table_dir.path(), 1, 4 << 10, &partitions, version);
+        let written = start.elapsed();
+        let start = Instant::now();
+        let reader = SstableReader::open(&data).expect("open");
+        let opened = start.elapsed();
+        let caches = ilion_sstable::reader::ReaderCaches {
+            chunks: Some(Arc::new(ilion_sstable::chunk_cache::ChunkCache::new(
+                512 << 20,
+            ))),
+            keys: Some(Arc::new(ilion_sstable::chunk_cache::KeyCache::new(
+                256 << 20,
+            ))),
+        };
+        let cached = SstableReader::open_with_caches(&data, caches).expect("open");
+        for i in 0..PARTITIONS as u64 {
+            cached.get(&key(i)).expect("get").expect("present");
+        }
+        let size = |suffix: &str| -> u64 {
+            std::fs::read_dir(table_dir.path())
+                .expect("list")
+                .map(|e| e.expect("entry"))
+                .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+                .map(|e| e.metadata().expect("metadata").len())
+                .sum()
+        };
+        let memory = reader.resident_memory();
+        eprintln!(
+            "{name}: written in {written:?}, opened in {opened:?}; files {:.1} MB \
+             (Index.db {} B, Summary.db {} B, Partitions.db {} B, Rows.db {} B); \
+             resident: filter {} B, partition index {} B, chunk offsets {} B",
+            dir_size(table_dir.path()) as f64 / 1e6,
+            size("Index.db"),
+            size("Summary.db"),
+            size("Partitions.db"),
+            size("Rows.db"),
+            memory.filter_bytes,
+            memory.summary_bytes,
+            memory.chunk_offset_bytes
+        );
+        // Absent keys the bloom filter lets through: they reach the index.
+        let through: Vec<Vec<u8>> = (PARTITIONS as u64..)
+            .map(key)
+            .filter(|k| reader.may_contain(k, ilion_sstable::bloom::BloomFilter::hash(k)))
+            .take(2_000)
+            .collect();
+        let mut group = c.benchmark_group(format!("sstable/format/{name}"));
+        group.measurement_time(Duration::from_secs(3));
+        group.warm_up_time(Duration::from_secs(1));
+        group.bench_function("get-present/uncached", |b| {
+            b.iter_batched(
+                || key(rng.random_range(0..PARTITIONS as u64)),
+                |k| reader.get(&k).expect("get").expect("present"),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function("get-present/cached", |b| {
+            b.iter_batched(
+                || key(rng.random_range(0..PARTITIONS as u64)),
+                |k| cached.get(&k).expect("get").expect("present"),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function("get-absent/filtered", |b| {
+            b.iter_batched(
+                || key(PARTITIONS as u64 + rng.random_range(0..1u64 << 40)),
+                |k| reader.get(&k).expect("get"),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function("get-absent/through-filter", |b| {
+            b.iter_batched(
+                || through[rng.random_range(0..through.len())].clone(),
+                |k| assert!(reader.get(&k).expect("get").is_none()),
+                BatchSize::SmallInput,
+            )
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(sstable, benches, wide_scan, formats);
 criterion_main!(sstable);

@@ -99,7 +99,10 @@ impl Default for Options {
 pub struct TableOptions {
     /// The partitioner (Murmur3, as Cassandra's default).
     pub partitioner: Partitioner,
-    /// The SSTable version written: `oa` (default) or `nb`.
+    /// The SSTable format and version written: Cassandra 5.0's big format
+    /// `oa` (default), 4.x's `nb`, or 5.0's trie-indexed format BTI `da`
+    /// ([`Version::DA`]: Partitions.db and Rows.db instead of Index.db and
+    /// Summary.db).
     pub version: Version,
     /// LZ4 chunks (default) or uncompressed Data.db with CRC.db.
     pub compression: bool,
@@ -159,8 +162,13 @@ impl TableOptions {
     /// ```
     pub fn validate(&self) -> crate::Result<()> {
         let invalid = |what: String| Err(crate::Error::Invalid(what));
-        if self.version != Version::OA && self.version != Version::NB {
-            return invalid(format!("SSTable version {} (oa or nb)", self.version));
+        if ![Version::OA, Version::NB, Version::DA].contains(&self.version) {
+            return invalid(format!("SSTable version {} (oa, nb or da)", self.version));
+        }
+        if self.version == Version::DA
+            && self.partitioner == ilion_sstable::partitioner::Partitioner::Random
+        {
+            return invalid("BTI (da) with RandomPartitioner".to_string());
         }
         if !self.chunk_length.is_power_of_two() || self.chunk_length > 1 << 30 {
             return invalid(format!(

@@ -19,7 +19,7 @@ use std::path::Path;
 /// ```
 /// assert!(ilion::FORMAT_VERSION >= 1);
 /// ```
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 const NODE_MAGIC: &[u8; 8] = b"ILIONSYS";
 const TABLES_MAGIC: &[u8; 8] = b"ILIONTBL";
@@ -177,7 +177,13 @@ pub(crate) fn write_tables(
             Partitioner::ByteOrdered => 1,
             Partitioner::Random => 2,
         });
-        e.u8(if o.version == Version::NB { 1 } else { 0 });
+        e.u8(if o.version == Version::NB {
+            1
+        } else if o.version == Version::DA {
+            2
+        } else {
+            0
+        });
         e.u8(u8::from(o.compression));
         e.u32(o.chunk_length);
         e.u64(o.bloom_filter_fp_chance.to_bits());
@@ -204,6 +210,7 @@ pub(crate) fn read_tables(fs: &dyn FileSystem, system: &Path) -> Result<Vec<Tabl
     let body = checked_body(&bytes, &path)?;
     let mut d = Decoder::new(body, &path);
     // Version 1 catalogs predate compaction options: they take defaults.
+    // Versions before 3 predate BTI tables (SSTable version code 2).
     let catalog_version = check_header(&mut d, TABLES_MAGIC, &path)?;
     let count = d.u32("table count")?;
     let mut tables = Vec::new();
@@ -235,6 +242,7 @@ pub(crate) fn read_tables(fs: &dyn FileSystem, system: &Path) -> Result<Vec<Tabl
         let version = match d.u8("SSTable version")? {
             0 => Version::OA,
             1 => Version::NB,
+            2 if catalog_version >= 3 => Version::DA,
             other => return Err(d.corrupt(format!("SSTable version {other}"))),
         };
         let compression = match d.u8("compression")? {
@@ -272,4 +280,52 @@ pub(crate) fn read_tables(fs: &dyn FileSystem, system: &Path) -> Result<Vec<Tabl
         return Err(d.corrupt("bytes after the last table"));
     }
     Ok(tables)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn table(name: &str, version: Version) -> TableDefinition {
+        TableDefinition {
+            keyspace: "ks".into(),
+            name: name.into(),
+            id: [7; 16],
+            schema: TableSchema::key_value(),
+            options: TableOptions {
+                version,
+                ..TableOptions::default()
+            },
+        }
+    }
+
+    /// The catalog rewritten with format version `version` in its header.
+    fn as_version(fs: &dyn FileSystem, system: &Path, version: u32) {
+        let path = system.join("tables");
+        let bytes = read_file(fs, &path, MAX_TABLES_FILE).unwrap().unwrap();
+        let mut body = checked_body(&bytes, &path).unwrap().to_vec();
+        body[8..12].copy_from_slice(&version.to_be_bytes());
+        write_file(fs, &path, &body).unwrap();
+    }
+
+    #[test]
+    fn bti_tables_need_catalog_version_3_and_older_catalogs_stay_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = ilion_vfs::RealFs;
+        let tables = vec![table("a", Version::OA), table("b", Version::NB)];
+        write_tables(&fs, dir.path(), &tables).unwrap();
+        // A version 2 catalog (before BTI) of big tables reads as before.
+        as_version(&fs, dir.path(), 2);
+        assert_eq!(read_tables(&fs, dir.path()).unwrap(), tables);
+        let with_bti = vec![table("a", Version::OA), table("c", Version::DA)];
+        write_tables(&fs, dir.path(), &with_bti).unwrap();
+        assert_eq!(read_tables(&fs, dir.path()).unwrap(), with_bti);
+        // A version 2 catalog cannot name a BTI table.
+        as_version(&fs, dir.path(), 2);
+        assert!(matches!(
+            read_tables(&fs, dir.path()),
+            Err(Error::Corruption { .. })
+        ));
+    }
 }

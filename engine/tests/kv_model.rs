@@ -482,3 +482,71 @@ fn unified_compaction_matches_the_model() {
         run(400 + seed, 2_000, &options);
     }
 }
+
+/// BTI tables (`da`): the model test under both partitioners, with
+/// background flushes and compactions.
+#[test]
+fn bti_tables_match_the_model() {
+    for seed in (0..seeds()).step_by(2) {
+        let options = TableOptions {
+            version: ilion::sstable::version::Version::DA,
+            partitioner: if seed % 2 == 0 {
+                Partitioner::Murmur3
+            } else {
+                Partitioner::ByteOrdered
+            },
+            ..compacting(ilion::compaction::Strategy::SizeTiered(Default::default()))
+        };
+        run(seed, 2_000, &options);
+    }
+}
+
+/// A BTI table's flushes and compactions write `da` SSTables: tries, no
+/// Index.db or Summary.db; they read back after a reopen.
+#[test]
+fn bti_tables_flush_and_compact_to_da_sstables() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = TableOptions {
+        version: ilion::sstable::version::Version::DA,
+        ..TableOptions::default()
+    };
+    let table_dir = {
+        let db = open(dir.path());
+        let table = db
+            .create_table("kv", TableSchema::key_value(), options)
+            .unwrap();
+        for round in 0..3u32 {
+            for i in 0..500u32 {
+                db.put("kv", &i.to_be_bytes(), &(i + round).to_be_bytes())
+                    .unwrap();
+            }
+            db.flush().unwrap();
+        }
+        db.compact("kv").unwrap();
+        table.directory.clone()
+    };
+    let names: Vec<String> = std::fs::read_dir(&table_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("-bti-Partitions.db")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.ends_with("-bti-Rows.db")),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.ends_with("Index.db") || n.ends_with("Summary.db")),
+        "{names:?}"
+    );
+    let db = open(dir.path());
+    for i in 0..500u32 {
+        let value = db.get("kv", &i.to_be_bytes()).unwrap().unwrap();
+        assert_eq!(value.as_ref(), (i + 2).to_be_bytes());
+    }
+    assert!(db.get("kv", b"absent").unwrap().is_none());
+}

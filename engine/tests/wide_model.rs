@@ -766,3 +766,37 @@ fn assert_everything_purged(db: &Db, run: &Run, seed: u64) {
         check_partition(db, run, p, &format!("seed {seed} after purging everything"));
     }
 }
+
+/// BTI tables (`da`: Partitions.db and Rows.db tries): small memtables
+/// flushing in the background, size-tiered compaction merging every pair,
+/// both clustering orders, both partitioners; reads, flushes, compactions
+/// and reopens match the model as for big tables.
+#[test]
+fn bti_tables_match_the_model() {
+    let seeds = env("ILION_WIDE_BTI_SEEDS", 8);
+    let ops = env("ILION_WIDE_OPS", 10_000);
+    for seed in 0..seeds {
+        let options = TableOptions {
+            version: Version::DA,
+            partitioner: if seed % 2 == 0 {
+                Partitioner::Murmur3
+            } else {
+                Partitioner::ByteOrdered
+            },
+            memtable_bytes: 64 << 10,
+            tombstone_warn_threshold: usize::MAX,
+            tombstone_failure_threshold: usize::MAX,
+            compaction: compaction(Strategy::SizeTiered(SizeTieredOptions {
+                min_threshold: 2,
+                ..Default::default()
+            })),
+            ..TableOptions::default()
+        };
+        let order = if seed % 4 < 2 {
+            ClusteringOrder::Asc
+        } else {
+            ClusteringOrder::Desc
+        };
+        run(2_000 + seed, ops, &options, order, false);
+    }
+}

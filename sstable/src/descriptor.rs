@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::version::Version;
 use std::path::{Path, PathBuf};
 
-/// The components of a big-format SSTable, with their file-name suffixes.
+/// The components of an SSTable (big or BTI), with their file-name suffixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Component {
     /// The rows: `Data.db`.
@@ -18,6 +18,10 @@ pub enum Component {
     Index,
     /// Sampled index: `Summary.db`.
     Summary,
+    /// BTI partition index trie: `Partitions.db`.
+    Partitions,
+    /// BTI row index tries: `Rows.db`.
+    Rows,
     /// Bloom filter: `Filter.db`.
     Filter,
     /// Metadata: `Statistics.db`.
@@ -40,6 +44,8 @@ impl Component {
             Component::Crc => "CRC.db",
             Component::Index => "Index.db",
             Component::Summary => "Summary.db",
+            Component::Partitions => "Partitions.db",
+            Component::Rows => "Rows.db",
             Component::Filter => "Filter.db",
             Component::Statistics => "Statistics.db",
             Component::Digest => "Digest.crc32",
@@ -70,7 +76,8 @@ impl Descriptor {
     ///
     /// # Errors
     /// [`Error::Unsupported`] for a name that is not
-    /// `<version>-<generation>-big-<Component>` of a version Ilion reads.
+    /// `<version>-<generation>-<big|bti>-<Component>` of a version Ilion
+    /// reads.
     pub fn from_path(path: &Path) -> Result<Descriptor> {
         let unsupported = |what: String| Error::Unsupported {
             path: path.to_path_buf(),
@@ -87,7 +94,6 @@ impl Descriptor {
             parts.next().unwrap_or_default(),
         );
         let version = Version::parse(letters, format)
-            .filter(|v| v.format() == crate::version::FormatType::Big)
             .ok_or_else(|| unsupported(format!("SSTable version {letters}-{format}")))?;
         let generation = generation
             .parse()

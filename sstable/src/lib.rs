@@ -1,7 +1,8 @@
 //! Cassandra's SSTable formats and data model, read and written byte for
 //! byte as Cassandra does: the "big" format in versions `oa` (Cassandra 5.0,
-//! Ilion's default) and `nb` (Cassandra 4.x) for writing, every big version
-//! from `ma` on for reading.
+//! Ilion's default) and `nb` (Cassandra 4.x) and the trie-indexed BTI
+//! format `da` (Cassandra 5.0, [`bti`]) for writing; every big version from
+//! `ma` on, and `da`, for reading.
 //!
 //! - The data model: [`schema`] (tables as Cassandra defines them, with
 //!   their limits), [`rows`] (partitions, rows, cells, range tombstones),
@@ -13,7 +14,8 @@
 //!   `verify`), with shared caches ([`chunk_cache`]).
 //! - The components, one module each: [`data_writer`] / [`data_reader`]
 //!   (Data.db), [`compression`] and [`data_layout`], [`index`] /
-//!   [`index_writer`], [`summary`], [`bloom`], [`statistics`] /
+//!   [`index_writer`], [`summary`], [`bti`] (Partitions.db, Rows.db),
+//!   [`bloom`], [`statistics`] /
 //!   [`statistics_writer`], [`checksums`] (Ilion's sidecar).
 //!
 //! ```
@@ -71,6 +73,7 @@
 //! ```
 
 pub mod bloom;
+pub mod bti;
 pub mod cardinality;
 pub mod checksums;
 pub mod chunk_cache;

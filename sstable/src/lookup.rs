@@ -78,6 +78,23 @@ impl KeyLookup {
         })
     }
 
+    /// The in-memory part of an index that needs no samples (BTI's
+    /// Partitions.db trie, searched in place): the key range and count.
+    pub fn without_samples(
+        partitioner: Partitioner,
+        partition_count: usize,
+        first_key: &[u8],
+        last_key: &[u8],
+    ) -> KeyLookup {
+        KeyLookup {
+            partitioner,
+            partition_count,
+            samples: Vec::new(),
+            first: (decorate(partitioner, first_key), first_key.to_vec()),
+            last: (decorate(partitioner, last_key), last_key.to_vec()),
+        }
+    }
+
     /// The partitioner the keys are ordered by.
     pub fn partitioner(&self) -> Partitioner {
         self.partitioner

@@ -16,7 +16,7 @@ use crate::partitioner::Partitioner;
 use crate::rows::Partition;
 use crate::statistics::Statistics;
 use crate::summary::Summary;
-use crate::version::Version;
+use crate::version::{FormatType, Version};
 use ilion_vfs::{FileBytes, FileSystem};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -52,12 +52,15 @@ pub struct SstableReader {
     /// Total size of the components the sidecar lists, when there is one.
     checksums_total: Option<u64>,
     false_positives: std::sync::atomic::AtomicU64,
+    /// A BTI table's tries (`index` then maps Partitions.db).
+    bti: Option<bti_read::BtiParts>,
 }
 
 pub use crate::slice::Slice;
 pub use positions::{PositionedPartition, PositionedScan};
 pub use scan::PartitionScan;
 
+mod bti_read;
 mod positions;
 mod scan;
 
@@ -243,11 +246,6 @@ impl SstableReader {
                 .map_err(|e| Error::corrupt(&filter_path, 0, e.to_string()))?,
             None => BloomFilter::always_present(),
         };
-        let summary_path = path(Component::Summary);
-        let summary = match optional(Component::Summary)? {
-            Some(bytes) => Some(Summary::parse(&bytes, &summary_path)?),
-            None => None,
-        };
         let data = map(fs.as_ref(), data_path)?;
         checksums.check_length(Component::Data, data.len() as u64, data_path)?;
         // Compressed tables have CompressionInfo.db, uncompressed ones
@@ -287,14 +285,26 @@ impl SstableReader {
             Err(e) => return Err(e),
         };
         compression.chunks(&data, data_path)?;
-        let index_path = path(Component::Index);
-        let index = map(fs.as_ref(), &index_path)?;
-        checksums.check(Component::Index, &index, &index_path)?;
-        let (first_key, last_key) = match summary {
-            Some(summary) => (summary.first_key, summary.last_key),
-            None => index_key_range(&index, &index_path)?,
+        let (index_path, index, lookup, bti) = if version.format() == FormatType::Bti {
+            let (index_path, index, lookup, parts) =
+                bti_read::BtiParts::open(fs.as_ref(), &descriptor, &checksums, partitioner)?;
+            (index_path, index, lookup, Some(parts))
+        } else {
+            let summary_path = path(Component::Summary);
+            let summary = match optional(Component::Summary)? {
+                Some(bytes) => Some(Summary::parse(&bytes, &summary_path)?),
+                None => None,
+            };
+            let index_path = path(Component::Index);
+            let index = map(fs.as_ref(), &index_path)?;
+            checksums.check(Component::Index, &index, &index_path)?;
+            let (first_key, last_key) = match summary {
+                Some(summary) => (summary.first_key, summary.last_key),
+                None => index_key_range(&index, &index_path)?,
+            };
+            let lookup = KeyLookup::new(&index, &index_path, partitioner, &first_key, &last_key)?;
+            (index_path, index, lookup, None)
         };
-        let lookup = KeyLookup::new(&index, &index_path, partitioner, &first_key, &last_key)?;
         let shapes = HeaderShapes::new(&statistics.header);
         let checksums_total = checksums.total_length();
         Ok(SstableReader {
@@ -315,6 +325,7 @@ impl SstableReader {
             shapes,
             checksums_total,
             false_positives: std::sync::atomic::AtomicU64::new(0),
+            bti,
         })
     }
 
@@ -338,7 +349,7 @@ impl SstableReader {
     /// # Errors
     /// Corruption met on the way.
     pub fn get(&self, key: &[u8]) -> Result<Option<Partition>> {
-        let Some(position) = self.locate(key)? else {
+        let Some((position, verified)) = self.locate_checked(key)? else {
             return Ok(None);
         };
         let bytes = self.stream_range(position.data_start, position.data_end)?;
@@ -351,12 +362,45 @@ impl SstableReader {
         );
         let partition = reader.next_partition()?;
         match partition {
-            Some(p) if p.key == key => Ok(Some(p)),
+            Some(p) if p.key == key => {
+                if !verified {
+                    self.remember(key, position);
+                }
+                Ok(Some(p))
+            }
+            Some(_) if !verified => {
+                self.count_false_positive();
+                Ok(None)
+            }
             _ => Err(Error::corrupt(
                 &self.data_path,
                 position.data_start,
                 "the index points at a different partition",
             )),
+        }
+    }
+
+    /// [`SstableReader::locate`], and whether the partition found is known
+    /// to be `key`'s: a BTI partition index holds only unique prefixes of
+    /// keys, and a partition without a row index shows its key only in
+    /// Data.db, which the caller reads anyway and compares.
+    fn locate_checked(&self, key: &[u8]) -> Result<Option<(KeyPosition, bool)>> {
+        match &self.bti {
+            Some(bti) => self.locate_bti(bti, key),
+            None => Ok(self.locate(key)?.map(|p| (p, true))),
+        }
+    }
+
+    /// Counts a lookup the bloom filter let through for an absent key.
+    fn count_false_positive(&self) {
+        self.false_positives
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Keeps a partition's position in the key cache, when there is one.
+    fn remember(&self, key: &[u8], position: KeyPosition) {
+        if let Some(cache) = &self.caches.keys {
+            cache.insert(self.table_id, BloomFilter::hash(key).0, key, position);
         }
     }
 
@@ -519,9 +563,12 @@ impl SstableReader {
                 what: format!("slices over clustering types {types:?}"),
             });
         }
-        let Some(position) = self.locate(key)? else {
+        let Some((position, verified)) = self.locate_checked(key)? else {
             return Ok(None);
         };
+        if let Some(bti) = &self.bti {
+            return self.slice_bti(bti, key, slice, reverse, max_rows, position, verified);
+        }
         let end = position.data_end;
         let entry = IndexReader::new(&self.index, self.version, types, &self.index_path)
             .entry_at(position.index_offset)?;
@@ -634,9 +681,10 @@ impl SstableReader {
     }
 
     /// Checks every checksum: the Data.db digest and every chunk's CRC (the
-    /// other components were checked when opened). An SSTable whose
-    /// TOC.txt lists no Digest.crc32 (and whose Ilion sidecar does not
-    /// either) has only its chunks checked.
+    /// other components were checked when opened); for a BTI table, also
+    /// that Partitions.db and Rows.db agree with each other and the data.
+    /// An SSTable whose TOC.txt lists no Digest.crc32 (and whose Ilion
+    /// sidecar does not either) has only its chunks checked.
     ///
     /// # Errors
     /// The first mismatch, naming the file and offset; a missing
@@ -652,7 +700,7 @@ impl SstableReader {
         }
         let digest_path = self.component(Component::Digest);
         match read(self.fs.as_ref(), &digest_path) {
-            Ok(text) => self.verify_digest(&text, &digest_path),
+            Ok(text) => self.verify_digest(&text, &digest_path)?,
             Err(e)
                 if is_not_found(&e)
                     && self.checksums.get(Component::Digest).is_none()
@@ -660,12 +708,13 @@ impl SstableReader {
                         self.fs.as_ref(),
                         &self.component(Component::Toc),
                         &[Component::Digest],
-                    )? =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e),
+                    )? => {}
+            Err(e) => return Err(e),
         }
+        if let Some(bti) = &self.bti {
+            self.verify_bti(bti)?;
+        }
+        Ok(())
     }
 
     /// Checks Data.db against Digest.crc32's `text` (the CRC32 of the whole

@@ -39,6 +39,11 @@ impl Version {
         letters: *b"oa",
         format: FormatType::Big,
     };
+    /// Cassandra 5.0's trie-indexed format (BTI).
+    pub const DA: Version = Version {
+        letters: *b"da",
+        format: FormatType::Bti,
+    };
     /// Cassandra 4.x's big format (and 5.0's in its default compatibility
     /// mode).
     pub const NB: Version = Version {

@@ -43,6 +43,13 @@ pub const WRITTEN_COMPONENTS: [Component; 9] = written_components(true);
 /// The components the writer produces, TOC.txt last: CompressionInfo.db
 /// for a compressed table, CRC.db for an uncompressed one.
 pub const fn written_components(compressed: bool) -> [Component; 9] {
+    components_of(FormatType::Big, compressed)
+}
+
+/// [`written_components`] for either format: a BTI table has
+/// Partitions.db and Rows.db where a big one has Index.db and Summary.db.
+pub const fn components_of(format: FormatType, compressed: bool) -> [Component; 9] {
+    let bti = matches!(format, FormatType::Bti);
     [
         Component::Data,
         if compressed {
@@ -50,8 +57,16 @@ pub const fn written_components(compressed: bool) -> [Component; 9] {
         } else {
             Component::Crc
         },
-        Component::Index,
-        Component::Summary,
+        if bti {
+            Component::Partitions
+        } else {
+            Component::Index
+        },
+        if bti {
+            Component::Rows
+        } else {
+            Component::Summary
+        },
         Component::Filter,
         Component::Statistics,
         Component::Digest,
@@ -68,7 +83,7 @@ pub const DEFAULT_CHUNK_LENGTH: u32 = 4 << 10;
 /// How an SSTable is written.
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
-    /// The format version: `oa` (default) or `nb`.
+    /// The format version: `oa` (default), `nb`, or BTI `da`.
     pub version: Version,
     /// The partitioner that orders the partitions.
     pub partitioner: Partitioner,
@@ -138,6 +153,16 @@ pub struct SstableWriter {
     sketch: CardinalitySketch,
     stats: StatsCollector,
     finished: bool,
+    /// A BTI table's index builders (its `index` file is Partitions.db).
+    bti: Option<BtiState>,
+}
+
+/// What a BTI writer keeps: the partition index being built, and Rows.db.
+#[derive(Debug)]
+struct BtiState {
+    partitions: crate::bti::index_writer::PartitionIndexBuilder,
+    rows: ComponentFile,
+    rows_out: crate::bti::trie_writer::TrieOut,
 }
 
 impl SstableWriter {
@@ -155,17 +180,29 @@ impl SstableWriter {
         header: SerializationHeader,
         options: WriterOptions,
     ) -> Result<SstableWriter> {
-        if descriptor.version != options.version || options.version.format() != FormatType::Big {
+        if descriptor.version != options.version {
             return Err(Error::invalid(format!(
                 "cannot write {} as {}",
                 descriptor.version, options.version
             )));
         }
-        if !(options.version == Version::OA || options.version == Version::NB) {
+        if !(options.version == Version::OA
+            || options.version == Version::NB
+            || options.version == Version::DA)
+        {
             return Err(Error::invalid(format!(
-                "Ilion writes versions oa and nb, not {}",
+                "Ilion writes versions oa, nb and da, not {}",
                 options.version
             )));
+        }
+        if options.version.format() == FormatType::Bti
+            && options.partitioner == Partitioner::Random
+        {
+            // Ilion has no byte-comparable form of RandomPartitioner's
+            // tokens checked against Cassandra's.
+            return Err(Error::invalid(
+                "BTI tables with RandomPartitioner are not supported",
+            ));
         }
         if !options.chunk_length.is_power_of_two() || options.chunk_length > 1 << 30 {
             return Err(Error::invalid(format!(
@@ -191,8 +228,21 @@ impl SstableWriter {
             stream_chunk_length(&options) as usize,
             options.compression,
         )?;
-        let index =
-            ComponentFile::create(fs.as_ref(), descriptor.temporary_path(Component::Index))?;
+        let format = options.version.format();
+        let [_, _, index_component, rows_component, ..] = components_of(format, true);
+        let index = ComponentFile::create(fs.as_ref(), descriptor.temporary_path(index_component))?;
+        let bti = if format == FormatType::Bti {
+            Some(BtiState {
+                partitions: crate::bti::index_writer::PartitionIndexBuilder::new(),
+                rows: ComponentFile::create(
+                    fs.as_ref(),
+                    descriptor.temporary_path(rows_component),
+                )?,
+                rows_out: Default::default(),
+            })
+        } else {
+            None
+        };
         let stats = StatsCollector::new(options.version, &header.clustering_types);
         Ok(SstableWriter {
             fs,
@@ -220,6 +270,7 @@ impl SstableWriter {
             stats,
             options,
             finished: false,
+            bti,
         })
     }
 
@@ -268,23 +319,36 @@ impl SstableWriter {
         self.partition_bytes.clear();
         let layout = &mut self.layout;
         writer.write_partition_into(partition, &mut self.partition_bytes, layout);
-        self.index_bytes.clear();
-        write_index_entry(
-            writer,
-            partition,
-            layout,
-            self.stream_length,
-            self.options.column_index_size,
-            &mut self.index_bytes,
-        );
         let index = self.index.as_mut().ok_or_else(finished_error)?;
-        if self
-            .partition_count
-            .is_multiple_of(self.options.min_index_interval)
-        {
-            self.samples.push((partition.key.clone(), index.position()));
+        if let Some(bti) = &mut self.bti {
+            append_bti_index(
+                bti,
+                index,
+                partition,
+                layout,
+                self.stream_length,
+                hash,
+                &self.options,
+                writer.header(),
+            )?;
+        } else {
+            self.index_bytes.clear();
+            write_index_entry(
+                writer,
+                partition,
+                layout,
+                self.stream_length,
+                self.options.column_index_size,
+                &mut self.index_bytes,
+            );
+            if self
+                .partition_count
+                .is_multiple_of(self.options.min_index_interval)
+            {
+                self.samples.push((partition.key.clone(), index.position()));
+            }
+            index.append(&self.index_bytes)?;
         }
-        index.append(&self.index_bytes)?;
         self.stats.add_partition(partition, layout.length);
         self.filter.add_hash(hash);
         self.sketch.offer(&partition.key);
@@ -350,8 +414,19 @@ impl SstableWriter {
         let data = self.data.take().ok_or_else(finished_error)?.finish()?;
         let digest = data.crc;
         checksums.add(Component::Data, data.length, digest);
-        let (index_length, index_crc) = self.index.take().ok_or_else(finished_error)?.finish()?;
-        checksums.add(Component::Index, index_length, index_crc);
+        let mut index = self.index.take().ok_or_else(finished_error)?;
+        if let Some(bti) = &mut self.bti {
+            bti.partitions.finish()?;
+            index.append(&bti.partitions.out.take())?;
+        }
+        let (index_length, index_crc) = index.finish()?;
+        let format = version.format();
+        let [_, _, index_component, ..] = components_of(format, true);
+        checksums.add(index_component, index_length, index_crc);
+        if let Some(bti) = self.bti.take() {
+            let (rows_length, rows_crc) = bti.rows.finish()?;
+            checksums.add(Component::Rows, rows_length, rows_crc);
+        }
 
         let compression_ratio = if self.options.compression {
             let info = CompressionInfo {
@@ -379,17 +454,19 @@ impl SstableWriter {
             -1.0
         };
 
-        let mut summary = Vec::new();
-        let first = self.first_key.as_deref().unwrap_or_default();
-        let last = self.last_key.as_deref().unwrap_or_default();
-        write_summary_of_samples(
-            &self.samples,
-            self.partition_count,
-            self.options.min_index_interval,
-            Some((first, last)),
-            &mut summary,
-        );
-        self.write_component(Component::Summary, &summary, &mut checksums)?;
+        if format == FormatType::Big {
+            let mut summary = Vec::new();
+            let first = self.first_key.as_deref().unwrap_or_default();
+            let last = self.last_key.as_deref().unwrap_or_default();
+            write_summary_of_samples(
+                &self.samples,
+                self.partition_count,
+                self.options.min_index_interval,
+                Some((first, last)),
+                &mut summary,
+            );
+            self.write_component(Component::Summary, &summary, &mut checksums)?;
+        }
 
         let layout = if version.has_old_bloom_filter_format() {
             FilterLayout::Legacy
@@ -436,7 +513,7 @@ impl SstableWriter {
             &mut checksums,
         )?;
 
-        let components = written_components(self.options.compression);
+        let components = components_of(format, self.options.compression);
         let mut toc = String::new();
         for c in components
             .iter()
@@ -489,6 +566,62 @@ impl SstableWriter {
     }
 }
 
+/// Writes a partition's BTI index entries: its row index trie and entry
+/// in Rows.db when it spans two or more blocks, and its leaf in the
+/// Partitions.db trie (whose finished nodes go to `index` as they come).
+#[allow(clippy::too_many_arguments)]
+fn append_bti_index(
+    bti: &mut BtiState,
+    index: &mut ComponentFile,
+    partition: &Partition,
+    layout: &PartitionLayout,
+    position: u64,
+    hash: (u64, u64),
+    options: &WriterOptions,
+    header: &SerializationHeader,
+) -> Result<()> {
+    use crate::vint::{write_signed_vint, write_unsigned_vint};
+    let row_index = crate::bti::index_writer::write_row_index(
+        &header.clustering_types,
+        partition,
+        layout,
+        options.column_index_size,
+        &mut bti.rows_out,
+    )?;
+    let entry_at = match row_index {
+        Some((root, blocks)) => {
+            let out = &mut bti.rows_out;
+            let at = out.position();
+            let len = u16::try_from(partition.key.len())
+                .map_err(|_| Error::invalid("partition key longer than 65535 bytes"))?;
+            out.bytes.extend_from_slice(&len.to_be_bytes());
+            out.bytes.extend_from_slice(&partition.key);
+            let base = out.position();
+            write_unsigned_vint(position, &mut out.bytes);
+            write_signed_vint(root as i64 - base as i64, &mut out.bytes);
+            write_unsigned_vint(blocks, &mut out.bytes);
+            let d = &partition.deletion;
+            if d.is_live() {
+                out.bytes.push(0x80);
+            } else {
+                out.bytes
+                    .extend_from_slice(&d.marked_for_delete_at.to_be_bytes());
+                out.bytes
+                    .extend_from_slice(&(d.local_deletion_time as u32).to_be_bytes());
+            }
+            Some(at)
+        }
+        None => None,
+    };
+    let rows = &mut bti.rows;
+    bti.rows_out.drain_into(|bytes| rows.append(bytes))?;
+    let encoded =
+        crate::bti::byte_comparable::partition_key(options.partitioner, &partition.key, hash);
+    bti.partitions
+        .add(&partition.key, encoded, hash.1 as u8, entry_at, position)?;
+    bti.partitions.out.drain_into(|bytes| index.append(bytes))
+}
+
 /// Stream bytes per Data.db chunk: the LZ4 chunk length, or the CRC chunk
 /// of an uncompressed table.
 fn stream_chunk_length(options: &WriterOptions) -> u32 {
@@ -510,7 +643,7 @@ impl Drop for SstableWriter {
         if self.finished {
             return;
         }
-        for c in written_components(self.options.compression) {
+        for c in components_of(self.options.version.format(), self.options.compression) {
             let _ = self.fs.remove_file(&self.descriptor.temporary_path(c));
         }
     }

@@ -7,7 +7,6 @@ use super::select;
 use crate::db::now_seconds;
 use crate::table::Table;
 use ilion_sstable::reader::SstableReader;
-use ilion_sstable::version::Version;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
@@ -15,7 +14,7 @@ use std::sync::atomic::Ordering;
 /// holds data that never expires (each version's "none" value).
 fn max_deletion_time(reader: &SstableReader) -> i64 {
     let stored = reader.statistics().stats.max_local_deletion_time;
-    let none = if reader.version() == Version::OA {
+    let none = if reader.version().has_uint_deletion_time() {
         i64::from(u32::MAX)
     } else {
         i64::from(i32::MAX)

@@ -6,10 +6,12 @@
 //! SSTable.
 
 use super::SstableReader;
+use crate::bti::byte_comparable;
+use crate::bti::trie::{Node, Walk};
 use crate::data_layout::DataChunks;
 use crate::data_reader::DataReader;
 use crate::error::{Error, Result};
-use crate::index::{IndexKey, IndexReader};
+use crate::index::IndexReader;
 use crate::partitioner::{Partitioner, Token};
 use crate::rows::Partition;
 use std::ops::Bound;
@@ -18,10 +20,13 @@ use std::ops::Bound;
 pub struct PartitionScan<'r> {
     reader: &'r SstableReader,
     chunks: DataChunks<'r>,
-    index: IndexReader<'r>,
+    index: Entries<'r>,
     /// The next index entry, read ahead to learn where its predecessor
     /// ends.
-    next: Option<IndexKey<'r>>,
+    next: Option<ScanEntry<'r>>,
+    /// Partitions before the start may still come (BTI: the trie finds
+    /// the start by unique key prefixes, so one may sort before it).
+    before_start: Option<Bound<Token>>,
     end: Bound<Token>,
     window: Vec<u8>,
     window_start: u64,
@@ -56,6 +61,67 @@ fn before_end(token: &Token, end: &Bound<Token>) -> bool {
     }
 }
 
+/// Where a scan's partitions come from: Index.db read in order, or the
+/// Partitions.db trie walked in order.
+enum Entries<'r> {
+    Big(IndexReader<'r>),
+    Bti {
+        walk: Walk<'r>,
+        pending: Option<Node>,
+    },
+}
+
+/// One partition to read: where its entry is (for errors), its key when
+/// the index holds it, its start in the data stream.
+#[derive(Clone, Copy)]
+struct ScanEntry<'r> {
+    offset: u64,
+    key: Option<&'r [u8]>,
+    position: u64,
+}
+
+impl<'r> Entries<'r> {
+    fn next(&mut self, reader: &'r SstableReader) -> Result<Option<ScanEntry<'r>>> {
+        match self {
+            Entries::Big(index) => Ok(index.next_key()?.map(|k| ScanEntry {
+                offset: k.offset,
+                key: Some(k.key),
+                position: k.position,
+            })),
+            Entries::Bti { walk, pending } => {
+                let node = match pending.take() {
+                    Some(node) => Some(node),
+                    None => walk.next_payload()?,
+                };
+                let (Some(node), Some(bti)) = (node, reader.bti.as_ref()) else {
+                    return Ok(None);
+                };
+                let (position, key, _) = bti.resolve(reader, &node)?;
+                Ok(Some(ScanEntry {
+                    offset: node.position,
+                    key,
+                    position,
+                }))
+            }
+        }
+    }
+}
+
+/// The byte-comparable prefix of every key of `token`.
+fn token_prefix(token: &Token) -> Vec<u8> {
+    match token {
+        Token::Long(t) => byte_comparable::long_token_prefix(*t),
+        Token::Bytes(k) => byte_comparable::bytes_token_prefix(k),
+        // Never reached: BTI tables with RandomPartitioner are refused at
+        // open (see `byte_comparable::partition_key`).
+        Token::Big(t) => {
+            let mut out = vec![0x40];
+            out.extend_from_slice(&t.to_be_bytes());
+            out
+        }
+    }
+}
+
 /// The sort position at or before every key whose token is `token`.
 fn lower_position(partitioner: Partitioner, token: &Token) -> (i64, &[u8]) {
     match token {
@@ -74,6 +140,27 @@ impl<'r> PartitionScan<'r> {
     ) -> Result<PartitionScan<'r>> {
         let partitioner = reader.lookup.partitioner();
         let chunks = reader.compression.chunks(&reader.data, &reader.data_path)?;
+        if let Some(bti) = &reader.bti {
+            let prefix = match &start {
+                Bound::Included(t) | Bound::Excluded(t) => token_prefix(t),
+                Bound::Unbounded => Vec::new(),
+            };
+            let (walk, pending) = bti.walk_from(reader, &prefix)?;
+            let mut index = Entries::Bti { walk, pending };
+            let next = index.next(reader)?;
+            return Ok(PartitionScan {
+                reader,
+                chunks,
+                index,
+                next,
+                before_start: Some(start),
+                end,
+                window: Vec::new(),
+                window_start: 0,
+                finished: false,
+                cached,
+            });
+        }
         let types = &reader.statistics.header.clustering_types;
         let mut index = IndexReader::new(&reader.index, reader.version, types, &reader.index_path);
         if let Bound::Included(t) | Bound::Excluded(t) = &start {
@@ -95,8 +182,13 @@ impl<'r> PartitionScan<'r> {
         Ok(PartitionScan {
             reader,
             chunks,
-            index,
-            next,
+            index: Entries::Big(index),
+            next: next.map(|k| ScanEntry {
+                offset: k.offset,
+                key: Some(k.key),
+                position: k.position,
+            }),
+            before_start: None,
             end,
             window: Vec::new(),
             window_start: 0,
@@ -112,16 +204,43 @@ impl<'r> PartitionScan<'r> {
     }
 
     fn next_partition(&mut self) -> Result<Option<Partition>> {
+        loop {
+            let Some((p, end_checked)) = self.read_next()? else {
+                return Ok(None);
+            };
+            let partitioner = self.reader.lookup.partitioner();
+            let token = || partitioner.token(&p.key);
+            if let Some(start) = &self.before_start {
+                if !after_start(&token(), start) {
+                    continue;
+                }
+                self.before_start = None;
+            }
+            if !end_checked
+                && !matches!(self.end, Bound::Unbounded)
+                && !before_end(&token(), &self.end)
+            {
+                return Ok(None);
+            }
+            return Ok(Some(p));
+        }
+    }
+
+    /// The next partition, and whether it was checked against the end
+    /// already (when the index gave its key).
+    fn read_next(&mut self) -> Result<Option<(Partition, bool)>> {
         let Some(entry) = self.next.take() else {
             return Ok(None);
         };
         let partitioner = self.reader.lookup.partitioner();
-        if !matches!(self.end, Bound::Unbounded)
-            && !before_end(&partitioner.token(entry.key), &self.end)
-        {
-            return Ok(None);
+        if let Some(key) = entry.key {
+            if !matches!(self.end, Bound::Unbounded)
+                && !before_end(&partitioner.token(key), &self.end)
+            {
+                return Ok(None);
+            }
         }
-        self.next = self.index.next_key()?;
+        self.next = self.index.next(self.reader)?;
         let data_length = self.reader.compression.data_length();
         let end = self.next.map_or(data_length, |n| n.position);
         let start = entry.position;
@@ -176,7 +295,7 @@ impl<'r> PartitionScan<'r> {
             data_path,
         );
         match decoder.next_partition()? {
-            Some(p) if p.key == entry.key => Ok(Some(p)),
+            Some(p) if entry.key.is_none_or(|k| p.key == k) => Ok(Some((p, entry.key.is_some()))),
             _ => Err(Error::corrupt(
                 data_path,
                 start,

@@ -4,6 +4,7 @@
 // Test code: unwrapping is how a test says "this must succeed".
 #![allow(clippy::unwrap_used)]
 
+mod bti;
 mod common;
 mod compression;
 mod filters;
