@@ -195,8 +195,7 @@ impl SstableWriter {
                 options.version
             )));
         }
-        if options.version.format() == FormatType::Bti
-            && options.partitioner == Partitioner::Random
+        if options.version.format() == FormatType::Bti && options.partitioner == Partitioner::Random
         {
             // Ilion has no byte-comparable form of RandomPartitioner's
             // tokens checked against Cassandra's.

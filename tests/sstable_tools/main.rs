@@ -3,8 +3,8 @@
 //! contents come from the format reference's oracle (§14.3: what
 //! `LegacySSTableTest` wrote), Cassandra's `TTLTest` for the
 //! negative-local-expiration tables, and scylla's README for the damaged
-//! integrity_check tables. BTI (`da`) tables are left out: the reader does
-//! not open them yet.
+//! integrity_check tables. The legacy tables include BTI (`da`), whose
+//! `--key` dumps go through Partitions.db.
 
 // Test code: unwrapping is how a test says "this must succeed".
 #![allow(clippy::unwrap_used)]
@@ -29,7 +29,7 @@ fn shared() -> Option<PathBuf> {
     None
 }
 
-const VERSIONS: [&str; 5] = ["ma", "mc", "md", "nb", "oa"];
+const VERSIONS: [&str; 6] = ["ma", "mc", "md", "nb", "oa", "da"];
 
 /// Every legacy table directory of the big versions, sorted.
 fn legacy_tables(root: &Path) -> Vec<PathBuf> {

@@ -3,11 +3,11 @@
 //! the index like [`SstableReader::get`] and [`SstableReader::iter`], then
 //! decoded part by part so that every row's offset is known.
 
+use super::scan::{Entries, ScanEntry};
 use super::SstableReader;
 use crate::cursor::Cursor;
 use crate::data_reader::{read_deletion_time, DataReader};
 use crate::error::{Error, Result};
-use crate::index::{IndexKey, IndexReader};
 use crate::rows::Partition;
 
 /// A partition and the data-stream positions of its parts.
@@ -30,8 +30,8 @@ pub struct PositionedPartition {
 /// [`SstableReader::positioned`]).
 pub struct PositionedScan<'r> {
     reader: &'r SstableReader,
-    index: IndexReader<'r>,
-    next: Option<IndexKey<'r>>,
+    entries: Entries<'r>,
+    next: Option<ScanEntry<'r>>,
     finished: bool,
 }
 
@@ -47,39 +47,51 @@ impl SstableReader {
     /// # Errors
     /// Corruption met on the way.
     pub fn get_positioned(&self, key: &[u8]) -> Result<Option<PositionedPartition>> {
-        let Some(position) = self.locate(key)? else {
+        let Some((position, checked)) = self.locate_checked(key)? else {
             return Ok(None);
         };
-        self.decode_positioned(key, position.data_start, position.data_end)
-            .map(Some)
+        let (start, end) = (position.data_start, position.data_end);
+        if checked {
+            return self.decode_positioned(Some(key), start, end).map(Some);
+        }
+        // A BTI index holds only a key's unique prefix (and a hash byte):
+        // another key found there means this one is absent.
+        let found = self.decode_positioned(None, start, end)?;
+        Ok((found.partition.key == key).then_some(found))
     }
 
-    /// Every partition with its positions, in order, walking Index.db
-    /// beside Data.db.
+    /// Every partition with its positions, in order, walking the index
+    /// (Index.db, or Partitions.db's trie) beside Data.db.
     ///
     /// # Errors
     /// Corruption reading the first index entry; the iterator yields later
     /// ones, then ends.
     pub fn positioned(&self) -> Result<PositionedScan<'_>> {
-        let types = &self.statistics.header.clustering_types;
-        let mut index = IndexReader::new(&self.index, self.version, types, &self.index_path);
-        let next = index.next_key()?;
+        let mut entries = Entries::all(self)?;
+        let next = entries.next(self)?;
         Ok(PositionedScan {
             reader: self,
-            index,
+            entries,
             next,
             finished: false,
         })
     }
 
-    fn decode_positioned(&self, key: &[u8], start: u64, end: u64) -> Result<PositionedPartition> {
+    /// Decodes the partition at `start..end` of the data stream; when the
+    /// index gave its key (`expected`), the partition must have it.
+    fn decode_positioned(
+        &self,
+        expected: Option<&[u8]>,
+        start: u64,
+        end: u64,
+    ) -> Result<PositionedPartition> {
         let bytes = self.stream_range(start, end)?;
         let header = &self.statistics.header;
         let mut reader =
             DataReader::with_shapes(&bytes, header, &self.shapes, self.version, &self.data_path);
         let has_statics = !header.static_columns.is_empty();
         let (key_read, deletion, static_row) = reader.partition_header()?;
-        if key_read != key {
+        if expected.is_some_and(|key| key != key_read) {
             return Err(Error::corrupt(
                 &self.data_path,
                 start,
@@ -129,7 +141,7 @@ impl PositionedScan<'_> {
         let Some(entry) = self.next.take() else {
             return Ok(None);
         };
-        self.next = self.index.next_key()?;
+        self.next = self.entries.next(self.reader)?;
         let data_length = self.reader.compression.data_length();
         let end = self.next.map_or(data_length, |n| n.position);
         if end <= entry.position || end > data_length {
@@ -173,6 +185,13 @@ mod tests {
 
     #[test]
     fn positions_mark_where_each_part_starts() {
+        // Both index kinds: Index.db (oa) and Partitions.db's trie (da).
+        for version in [Version::OA, Version::DA] {
+            positions_of(version);
+        }
+    }
+
+    fn positions_of(version: Version) {
         let t = |n: &str| format!("org.apache.cassandra.db.marshal.{n}");
         let schema = TableSchema::new(
             vec![Column::new("k", t("Int32Type"))],
@@ -185,10 +204,13 @@ mod tests {
         let now = 1_700_000_000_000_000;
         let descriptor = Descriptor {
             dir: dir.path().to_path_buf(),
-            version: Version::OA,
+            version,
             generation: 1,
         };
-        let options = WriterOptions::default();
+        let options = WriterOptions {
+            version,
+            ..WriterOptions::default()
+        };
         let mut keys: Vec<Vec<u8>> = (0..20i32).map(|k| k.to_be_bytes().to_vec()).collect();
         keys.sort_by(|a, b| options.partitioner.compare(a, b));
         let mut writer = SstableWriter::create(

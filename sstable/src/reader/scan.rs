@@ -63,7 +63,7 @@ fn before_end(token: &Token, end: &Bound<Token>) -> bool {
 
 /// Where a scan's partitions come from: Index.db read in order, or the
 /// Partitions.db trie walked in order.
-enum Entries<'r> {
+pub(super) enum Entries<'r> {
     Big(IndexReader<'r>),
     Bti {
         walk: Walk<'r>,
@@ -74,14 +74,33 @@ enum Entries<'r> {
 /// One partition to read: where its entry is (for errors), its key when
 /// the index holds it, its start in the data stream.
 #[derive(Clone, Copy)]
-struct ScanEntry<'r> {
-    offset: u64,
-    key: Option<&'r [u8]>,
-    position: u64,
+pub(super) struct ScanEntry<'r> {
+    pub(super) offset: u64,
+    pub(super) key: Option<&'r [u8]>,
+    pub(super) position: u64,
 }
 
 impl<'r> Entries<'r> {
-    fn next(&mut self, reader: &'r SstableReader) -> Result<Option<ScanEntry<'r>>> {
+    /// Every partition of `reader` from its first, in order.
+    pub(super) fn all(reader: &'r SstableReader) -> Result<Entries<'r>> {
+        match &reader.bti {
+            Some(bti) => {
+                let (walk, pending) = bti.walk_from(reader, &[])?;
+                Ok(Entries::Bti { walk, pending })
+            }
+            None => {
+                let types = &reader.statistics.header.clustering_types;
+                Ok(Entries::Big(IndexReader::new(
+                    &reader.index,
+                    reader.version,
+                    types,
+                    &reader.index_path,
+                )))
+            }
+        }
+    }
+
+    pub(super) fn next(&mut self, reader: &'r SstableReader) -> Result<Option<ScanEntry<'r>>> {
         match self {
             Entries::Big(index) => Ok(index.next_key()?.map(|k| ScanEntry {
                 offset: k.offset,
