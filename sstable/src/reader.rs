@@ -1,7 +1,7 @@
 //! An open SSTable: its components parsed or memory-mapped, point lookups,
 //! full scans and verification.
 
-use crate::bloom::{BloomFilter, FilterLayout};
+use crate::bloom::BloomFilter;
 use crate::checksums::Checksums;
 use crate::chunk_cache::{next_table_id, ChunkCache, KeyCache, KeyPosition, TableId};
 use crate::clustering::compare_prefixes;
@@ -179,11 +179,7 @@ impl SstableReader {
                 path: stats_path.clone(),
                 what: format!("partitioner {}", statistics.validation.partitioner),
             })?;
-        let layout = if version.has_old_bloom_filter_format() {
-            FilterLayout::Legacy
-        } else {
-            FilterLayout::Current
-        };
+        let layout = statistics.filter_layout(version);
         let filter_path = path(Component::Filter);
         let filter = BloomFilter::deserialize(&checked(Component::Filter)?, layout)
             .map_err(|e| Error::corrupt(&filter_path, 0, e.to_string()))?;
