@@ -15,6 +15,8 @@
 //!   (Data.db), [`compression`] and [`data_layout`], [`index`] /
 //!   [`index_writer`], [`summary`], [`bloom`], [`statistics`] /
 //!   [`statistics_writer`], [`checksums`] (Ilion's sidecar).
+//! - [`scrub`]: the problems Cassandra's scrub reports (invalid deletion
+//!   times, overflowed TTLs, rows out of order or duplicated).
 //!
 //! ```
 //! use ilion_sstable::descriptor::Descriptor;
@@ -96,6 +98,7 @@ pub mod reader;
 pub mod reconcile;
 pub mod rows;
 pub mod schema;
+pub mod scrub;
 pub mod slice;
 pub mod statistics;
 pub mod statistics_writer;
