@@ -94,7 +94,12 @@ fn negative_local_expiration_tables_report_every_overflowed_ttl() {
             );
             assert!(*local_expiration_time < 0);
         }
-        let count = |k: i32| findings.iter().filter(|f| f.partition_key == int(k)).count();
+        let count = |k: i32| {
+            findings
+                .iter()
+                .filter(|f| f.partition_key == int(k))
+                .count()
+        };
         assert_eq!((count(1), count(2)), (key1, key2), "{table}: {findings:#?}");
         // The INSERT (key 2) wrote row liveness; the UPDATE (key 1) did not.
         let liveness = |k: i32| {
@@ -147,7 +152,10 @@ fn negative_ldt_tables_report_the_one_invalid_deletion() {
         (
             "invalid_tombstones",
             "nc",
-            vec![finding(Some(vec![Some(int(33))]), negative(Site::Cell(0, None)))],
+            vec![finding(
+                Some(vec![Some(int(33))]),
+                negative(Site::Cell(0, None)),
+            )],
         ),
         (
             "invalid_partition_deletion",
@@ -182,9 +190,7 @@ fn negative_ldt_tables_report_the_one_invalid_deletion() {
         } else {
             vec![int(0), int(1), int(22)]
         };
-        want.sort_by(|a, b| {
-            ilion_sstable::partitioner::Partitioner::Murmur3.compare(a, b)
-        });
+        want.sort_by(|a, b| ilion_sstable::partitioner::Partitioner::Murmur3.compare(a, b));
         assert_eq!(keys, want, "{table}: partitions in token order");
         if table == "invalid_range_tombstone_reader" {
             let wide = reader.get(&int(22)).unwrap().unwrap();

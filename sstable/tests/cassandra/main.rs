@@ -13,4 +13,5 @@ mod reader;
 mod rewrite;
 mod scan;
 mod statistics;
+mod versions;
 mod writer;
