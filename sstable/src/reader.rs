@@ -58,6 +58,7 @@ pub use crate::slice::Slice;
 pub use scan::PartitionScan;
 
 mod scan;
+mod verify_keys;
 
 /// The caches an SSTable reader may share with others.
 #[derive(Debug, Clone, Default)]
@@ -558,7 +559,9 @@ impl SstableReader {
     }
 
     /// Checks every checksum: the Data.db digest and every chunk's CRC (the
-    /// other components were checked when opened).
+    /// other components were checked when opened); then decodes every
+    /// partition and checks that the filter and the index reach it (the
+    /// components Cassandra does not checksum).
     ///
     /// # Errors
     /// The first mismatch, naming the file and offset.
@@ -585,7 +588,7 @@ impl SstableReader {
             buffer.clear();
             chunks.read_chunk(i, &mut buffer)?;
         }
-        Ok(())
+        self.verify_keys()
     }
 
     /// Its descriptor: directory, version, generation.

@@ -6,6 +6,7 @@
 
 mod common;
 mod compression;
+mod corruption;
 mod edge_cases;
 mod filters;
 mod lookup;
