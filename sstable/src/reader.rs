@@ -123,6 +123,28 @@ fn map(fs: &dyn FileSystem, path: &Path) -> Result<FileBytes> {
     })
 }
 
+/// Without component CRCs (ma to me), a damaged serialization header would
+/// shift every timestamp read. Cassandra's header base is never above the
+/// smallest timestamp the Stats record (it comes from the data written, or
+/// from the inputs of a compaction), so a base above it is damage.
+fn check_timestamp_base(statistics: &Statistics, version: Version, path: &Path) -> Result<()> {
+    let stats = &statistics.stats;
+    if !version.has_metadata_checksum()
+        && stats.min_timestamp <= stats.max_timestamp
+        && statistics.header.min_timestamp > stats.min_timestamp
+    {
+        return Err(Error::corrupt(
+            path,
+            0,
+            format!(
+                "serialization header timestamp base {} above the smallest timestamp {}",
+                statistics.header.min_timestamp, stats.min_timestamp
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl SstableReader {
     /// Opens the SSTable whose Data.db is at `data_path` (named
     /// `<version>-<generation>-<format>-Data.db`).
@@ -175,6 +197,7 @@ impl SstableReader {
         }
         let stats_path = path(Component::Statistics);
         let statistics = Statistics::parse(&checked(Component::Statistics)?, version, &stats_path)?;
+        check_timestamp_base(&statistics, version, &stats_path)?;
         let partitioner = Partitioner::from_class_name(&statistics.validation.partitioner)
             .ok_or_else(|| Error::Unsupported {
                 path: stats_path.clone(),
