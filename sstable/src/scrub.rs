@@ -254,3 +254,83 @@ fn check_row(row: &Row, no_deletion_time: i64, found: &mut dyn FnMut(Problem)) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::LivenessInfo;
+    use crate::rows::Cell;
+
+    const INT: &str = "org.apache.cassandra.db.marshal.Int32Type";
+
+    fn row(ck: i32, kind: CellKind) -> Unfiltered {
+        Unfiltered::Row(Row {
+            clustering: vec![Some(ck.to_be_bytes().to_vec())],
+            liveness: Some(LivenessInfo {
+                timestamp: 1,
+                expiry: None,
+            }),
+            deletion: None,
+            columns: vec![ColumnData::Simple {
+                column: 0,
+                cell: Cell {
+                    timestamp: 1,
+                    kind,
+                    path: None,
+                    value: Vec::new(),
+                },
+            }],
+        })
+    }
+
+    /// Rows 2, 1, 1 under Int32 ordering: 1 sorts before 2 (out of order),
+    /// then repeats (duplicate); an expiring cell whose expiration is the
+    /// "no deletion time" of its version.
+    #[test]
+    fn order_duplicates_and_ttl_without_expiration_are_found() {
+        let partition = Partition {
+            key: b"k".to_vec(),
+            deletion: DeletionTime::LIVE,
+            static_row: None,
+            unfiltereds: vec![
+                row(2, CellKind::Live),
+                row(1, CellKind::Live),
+                row(
+                    1,
+                    CellKind::Expiring {
+                        ttl: 10,
+                        local_expiration_time: i64::from(i32::MAX),
+                    },
+                ),
+            ],
+        };
+        let mut out = Vec::new();
+        check_partition(
+            &partition,
+            &[INT.to_string()],
+            no_deletion_time(false),
+            &mut out,
+        );
+        let one = Some(vec![Some(1i32.to_be_bytes().to_vec())]);
+        let problems: Vec<(&Option<Vec<ClusteringValue>>, &Problem)> =
+            out.iter().map(|f| (&f.clustering, &f.problem)).collect();
+        assert_eq!(
+            problems,
+            vec![
+                (
+                    &one,
+                    &Problem::OutOfOrder {
+                        previous: vec![Some(2i32.to_be_bytes().to_vec())]
+                    }
+                ),
+                (
+                    &one,
+                    &Problem::ExpiringWithoutExpirationTime {
+                        site: Site::Cell(0, None)
+                    }
+                ),
+                (&one, &Problem::DuplicateRow),
+            ]
+        );
+    }
+}
