@@ -1,7 +1,9 @@
 //! Damaged copies of SSTables Cassandra wrote (every big version present in
 //! `../shared/cassandra-sstables/`: ma, mb, mc, md, nb, nc, oa), opened and
 //! read through every path: open, full scan, point lookups, a clustering
-//! slice, verify. Whatever the damage, nothing may panic, hang or allocate
+//! slice, verify. The versions the shared data lacks are made from it at
+//! start: `me` from an md table, `na` and the stale pre-release `na` from
+//! the nb tables. Whatever the damage, nothing may panic, hang or allocate
 //! from an unchecked length.
 //!
 //! The input: byte 0 picks the table, byte 1 the component, byte 2 the
@@ -11,6 +13,8 @@
 #![no_main]
 
 use ilion_sstable::reader::{Slice, SstableReader};
+use ilion_sstable::statistics_writer::serialize_statistics;
+use ilion_sstable::version::Version;
 use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -62,11 +66,61 @@ fn load(dir: &Path) -> Option<Table> {
     })
 }
 
+/// `table` renamed to version `to`, its Statistics re-serialized in that
+/// layout (host id dropped for na; `stale` gives the pre-release na layout
+/// with an old-order Filter.db): the versions the shared data lacks.
+fn constructed(table: &Table, to: &str, stale: bool) -> Option<Table> {
+    use ilion_sstable::bloom::{BloomFilter, FilterLayout};
+    use ilion_sstable::statistics::Statistics;
+    let from = table.data_name.get(..2)?;
+    let version = Version::parse(to, "big")?;
+    let from_version = Version::parse(from, "big")?;
+    let mut files = Vec::new();
+    for (name, bytes) in &table.files {
+        let renamed = name.replacen(&format!("{from}-"), &format!("{to}-"), 1);
+        let bytes = if name.ends_with("-Statistics.db") {
+            let mut stats = Statistics::parse(bytes, from_version, Path::new(name)).ok()?;
+            if to == "na" {
+                stats.stats.originating_host_id = None;
+            } else {
+                stats.stats.originating_host_id = Some([7; 16]);
+            }
+            stats.stats.stale_na = stale;
+            serialize_statistics(&stats, version)
+        } else if name.ends_with("-Filter.db") && stale {
+            BloomFilter::deserialize(bytes, FilterLayout::Current)
+                .ok()?
+                .serialize(FilterLayout::Legacy)
+        } else {
+            bytes.clone()
+        };
+        files.push((renamed, bytes));
+    }
+    Some(Table {
+        files,
+        data_name: table.data_name.replacen(&format!("{from}-"), &format!("{to}-"), 1),
+        keys: table.keys.clone(),
+    })
+}
+
 fn tables() -> &'static [Table] {
     static TABLES_LOADED: OnceLock<Vec<Table>> = OnceLock::new();
     TABLES_LOADED.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cassandra-sstables");
-        let loaded: Vec<Table> = TABLES.iter().filter_map(|t| load(&root.join(t))).collect();
+        let mut loaded: Vec<Table> = TABLES.iter().filter_map(|t| load(&root.join(t))).collect();
+        // me from md; from each nb table a current na and a stale one.
+        let mut made = Vec::new();
+        for t in &loaded {
+            match t.data_name.get(..2) {
+                Some("md") => made.extend(constructed(t, "me", false)),
+                Some("nb") => {
+                    made.extend(constructed(t, "na", false));
+                    made.extend(constructed(t, "na", true));
+                }
+                _ => {}
+            }
+        }
+        loaded.extend(made);
         if loaded.is_empty() {
             eprintln!("no Cassandra tables under {}: nothing to fuzz", root.display());
         }
