@@ -47,11 +47,18 @@ fn load(dir: &Path) -> Option<Table> {
         .ok()?
         .filter_map(|e| {
             let e = e.ok()?;
-            Some((e.file_name().into_string().ok()?, std::fs::read(e.path()).ok()?))
+            Some((
+                e.file_name().into_string().ok()?,
+                std::fs::read(e.path()).ok()?,
+            ))
         })
         .collect();
     files.sort();
-    let data_name = files.iter().find(|(n, _)| n.ends_with("-Data.db"))?.0.clone();
+    let data_name = files
+        .iter()
+        .find(|(n, _)| n.ends_with("-Data.db"))?
+        .0
+        .clone();
     let keys = SstableReader::open(&dir.join(&data_name))
         .ok()?
         .scan()
@@ -98,7 +105,9 @@ fn constructed(table: &Table, to: &str, stale: bool) -> Option<Table> {
     }
     Some(Table {
         files,
-        data_name: table.data_name.replacen(&format!("{from}-"), &format!("{to}-"), 1),
+        data_name: table
+            .data_name
+            .replacen(&format!("{from}-"), &format!("{to}-"), 1),
         keys: table.keys.clone(),
     })
 }
@@ -106,7 +115,8 @@ fn constructed(table: &Table, to: &str, stale: bool) -> Option<Table> {
 fn tables() -> &'static [Table] {
     static TABLES_LOADED: OnceLock<Vec<Table>> = OnceLock::new();
     TABLES_LOADED.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cassandra-sstables");
+        let root =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cassandra-sstables");
         let mut loaded: Vec<Table> = TABLES.iter().filter_map(|t| load(&root.join(t))).collect();
         // me from md; from each nb table a current na and a stale one.
         let mut made = Vec::new();
@@ -122,7 +132,10 @@ fn tables() -> &'static [Table] {
         }
         loaded.extend(made);
         if loaded.is_empty() {
-            eprintln!("no Cassandra tables under {}: nothing to fuzz", root.display());
+            eprintln!(
+                "no Cassandra tables under {}: nothing to fuzz",
+                root.display()
+            );
         }
         loaded
     })
@@ -195,7 +208,12 @@ fuzz_target!(|input: &[u8]| {
     let result = SstableReader::open(&data_path);
     if let Ok(reader) = result {
         let _ = reader.scan();
-        for key in table.keys.iter().map(Vec::as_slice).chain([&b"absent"[..], &[]]) {
+        for key in table
+            .keys
+            .iter()
+            .map(Vec::as_slice)
+            .chain([&b"absent"[..], &[]])
+        {
             let _ = reader.get(key);
             let _ = reader.slice(key, &Slice::default(), true);
         }
