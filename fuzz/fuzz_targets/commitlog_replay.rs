@@ -32,9 +32,7 @@ fuzz_target!(|data: &[u8]| {
         if bytes.is_empty() && i > 0 {
             continue;
         }
-        let f = sim
-            .create(&dir.join(segment_file_name(100 + i as u64)))
-            .unwrap();
+        let f = sim.create(&dir.join(segment_file_name(100 + i as u64))).unwrap();
         write_all_at(f.as_ref(), 0, bytes).unwrap();
     }
     for skip in [false, true] {
@@ -67,21 +65,14 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(log) = replay.finish() {
                 // After repair the log replays without error.
                 drop(log);
-                let again = CommitLog::recover(
-                    Arc::new(image),
-                    dir,
-                    CommitLogOptions {
-                        segment_size: 64 << 10,
-                        sync_mode: SyncMode::Batch,
-                        skip_corrupt_entries: skip,
-                    },
-                );
+                let again = CommitLog::recover(Arc::new(image), dir, CommitLogOptions {
+                    segment_size: 64 << 10,
+                    sync_mode: SyncMode::Batch,
+                    skip_corrupt_entries: skip,
+                });
                 if let Ok(replay) = again {
                     for entry in replay {
-                        assert!(
-                            entry.is_ok() || skip,
-                            "replay after repair failed: {entry:?}"
-                        );
+                        assert!(entry.is_ok() || skip, "replay after repair failed: {entry:?}");
                     }
                 }
             }

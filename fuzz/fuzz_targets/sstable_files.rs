@@ -67,11 +67,7 @@ fn partition(i: u32) -> Partition {
                         CellKind::Live
                     },
                     path: None,
-                    value: if ck % 9 == 0 {
-                        Vec::new()
-                    } else {
-                        format!("v{i}-{ck}").into_bytes()
-                    },
+                    value: if ck % 9 == 0 { Vec::new() } else { format!("v{i}-{ck}").into_bytes() },
                 },
             }],
         }));
@@ -126,11 +122,7 @@ fn pristine() -> &'static Pristine {
         std::fs::create_dir_all(&dir).expect("dir");
         let source = dir.join("source");
         std::fs::create_dir_all(&source).expect("dir");
-        let descriptor = Descriptor {
-            dir: source.clone(),
-            version: Version::OA,
-            generation: 1,
-        };
+        let descriptor = Descriptor { dir: source.clone(), version: Version::OA, generation: 1 };
         let options = WriterOptions {
             column_index_size: 512,
             chunk_length: 1024,
@@ -156,10 +148,7 @@ fn pristine() -> &'static Pristine {
             .filter(|c| **c != Component::IlionChecksums)
             .map(|c| (*c, std::fs::read(descriptor.path(*c)).expect("read")))
             .collect();
-        let target = Descriptor {
-            dir: dir.join("damaged"),
-            ..descriptor
-        };
+        let target = Descriptor { dir: dir.join("damaged"), ..descriptor };
         std::fs::create_dir_all(&target.dir).expect("dir");
         Pristine {
             dir,
@@ -208,10 +197,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = partition;
         }
     }
-    if let Ok(scan) = reader.scan_range(
-        Bound::Excluded(Token::Long(0)),
-        Bound::Included(Token::Long(i64::MAX / 2)),
-    ) {
+    if let Ok(scan) = reader.scan_range(Bound::Excluded(Token::Long(0)), Bound::Included(Token::Long(i64::MAX / 2))) {
         for partition in scan.take(100) {
             let _ = partition;
         }

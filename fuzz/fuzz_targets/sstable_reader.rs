@@ -22,11 +22,7 @@ use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
 /// Whatever decodes must encode and decode again to the same partition.
-fn check_round_trip(
-    partition: &ilion_sstable::rows::Partition,
-    stats: &Statistics,
-    version: Version,
-) {
+fn check_round_trip(partition: &ilion_sstable::rows::Partition, stats: &Statistics, version: Version) {
     let mut encoded = Vec::new();
     DataWriter::new(&stats.header, version).write_partition(partition, &mut encoded);
     let mut reader = DataReader::new(&encoded, &stats.header, version, Path::new("re-encoded"));
@@ -40,11 +36,7 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 6 {
         return;
     }
-    let version = if data[0] & 1 == 0 {
-        Version::NB
-    } else {
-        Version::OA
-    };
+    let version = if data[0] & 1 == 0 { Version::NB } else { Version::OA };
     let cuts = &data[1..6];
     let mut rest = &data[6..];
     let mut parts = Vec::new();
@@ -55,9 +47,7 @@ fuzz_target!(|data: &[u8]| {
         rest = tail;
     }
     parts.push(rest);
-    let [stats, info, data_db, index, summary, filter] = parts[..] else {
-        return;
-    };
+    let [stats, info, data_db, index, summary, filter] = parts[..] else { return };
     let path = Path::new("fuzz");
 
     let _ = Summary::parse(summary, path);
@@ -65,14 +55,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = BloomFilter::deserialize(filter, FilterLayout::Legacy);
 
     let stream = match CompressionInfo::parse(info, version, path) {
-        Ok(info) => ChunkReader::new(&info, data_db, path)
-            .ok()
-            .and_then(|r| r.read_all().ok()),
+        Ok(info) => ChunkReader::new(&info, data_db, path).ok().and_then(|r| r.read_all().ok()),
         Err(_) => None,
     };
-    let Ok(stats) = Statistics::parse(stats, version, path) else {
-        return;
-    };
+    let Ok(stats) = Statistics::parse(stats, version, path) else { return };
     for bytes in [Some(data_db), stream.as_deref()].into_iter().flatten() {
         let mut reader = DataReader::new(bytes, &stats.header, version, path);
         for _ in 0..64 {
