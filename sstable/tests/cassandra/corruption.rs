@@ -51,6 +51,10 @@ struct Tally {
     clean: usize,
     hidden_by_filter_or_index: usize,
     verify_errors: usize,
+    /// Errors naming the damaged file, and naming another file of the
+    /// table (damage found where it contradicts another component).
+    naming_damaged: usize,
+    naming_other: usize,
 }
 
 /// Runs every read against the damaged copy in `dir`; returns problems.
@@ -62,12 +66,21 @@ fn check_damaged(
     tally: &mut Tally,
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    let in_table = |e: &Error| named(e).is_some_and(|p| p.starts_with(dir));
+    let damaged = what_file(dir, table, what);
+    let in_table = |e: &Error, tally: &mut Tally| {
+        let path = named(e);
+        if path == Some(damaged.as_path()) {
+            tally.naming_damaged += 1;
+        } else {
+            tally.naming_other += 1;
+        }
+        path.is_some_and(|p| p.starts_with(dir))
+    };
     let data_path = dir.join(format!("{}-Data.db", table.prefix));
     let reader = match SstableReader::open(&data_path) {
         Ok(r) => r,
         Err(e) => {
-            if !in_table(&e) {
+            if !in_table(&e, tally) {
                 problems.push(format!("{what}: open error names no table file: {e}"));
             }
             tally.refused_at_open += 1;
@@ -77,7 +90,7 @@ fn check_damaged(
     let verify = reader.verify();
     if let Err(e) = &verify {
         tally.verify_errors += 1;
-        if !in_table(e) {
+        if !in_table(e, tally) {
             problems.push(format!("{what}: verify error names no table file: {e}"));
         }
     }
@@ -91,7 +104,7 @@ fn check_damaged(
         }
         Err(e) => {
             any_error = true;
-            if !in_table(&e) {
+            if !in_table(&e, tally) {
                 problems.push(format!("{what}: scan error names no table file: {e}"));
             }
         }
@@ -105,7 +118,7 @@ fn check_damaged(
             Ok(None) => missing = true,
             Err(e) => {
                 any_error = true;
-                if !in_table(&e) {
+                if !in_table(&e, tally) {
                     problems.push(format!("{what}: get error names no table file: {e}"));
                 }
             }
@@ -141,6 +154,12 @@ fn check_damaged(
         tally.clean += 1;
     }
     problems
+}
+
+/// The damaged file's path: the component named second in `what`.
+fn what_file(dir: &Path, table: &TableFiles, what: &str) -> std::path::PathBuf {
+    let component = what.split(' ').nth(1).unwrap_or_default();
+    dir.join(format!("{}-{component}", table.prefix))
 }
 
 fn copy_table(table: &TableFiles, dir: &Path) {
