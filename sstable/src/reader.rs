@@ -533,8 +533,21 @@ impl SstableReader {
                     .and_then(|i| blocks.get(i))
                     .and_then(|b| b.end_open_marker);
                 if first < last {
-                    let from = entry.position + blocks[first].offset;
-                    let to = entry.position + blocks[last - 1].offset + blocks[last - 1].width;
+                    // Offsets and widths come from Index.db unchecked.
+                    let (head, tail) = (&blocks[first], &blocks[last - 1]);
+                    let range = entry.position.checked_add(head.offset).zip(
+                        entry
+                            .position
+                            .checked_add(tail.offset)
+                            .and_then(|t| t.checked_add(tail.width)),
+                    );
+                    let Some((from, to)) = range.filter(|&(_, to)| to <= position.data_end) else {
+                        return Err(Error::corrupt(
+                            &self.index_path,
+                            position.index_offset,
+                            "row index blocks reach past their partition",
+                        ));
+                    };
                     let bytes = self.stream_range(from, to)?;
                     let mut reader = DataReader::with_shapes(
                         &bytes,

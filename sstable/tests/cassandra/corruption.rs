@@ -312,3 +312,58 @@ fn damaged_serialization_headers_without_crcs_are_found() {
     eprintln!("refused {refused}, read unchanged {same}, found by verify {found_by_verify}");
     assert!(refused > 0 && found_by_verify > 0);
 }
+
+/// Regression (fuzz target `cassandra_reader`, crash-150ad3a2): an Index.db
+/// of the oa clust table overwritten near its start so that a row index
+/// block's width delta is near i64::MAX; the width computation overflowed
+/// (a panic in debug builds) on a slice. It must be an error naming
+/// Index.db, or the right answer.
+#[test]
+fn index_block_width_overflow_is_an_error() {
+    let Some(root) = crate::common::shared_sstables() else {
+        return;
+    };
+    // The fuzz input: table 7 (oa clust), component 252 % 8 = 4 (Index.db
+    // in name order), mode 2 (overwrite at offset 0x0005 × len / 65536).
+    let input: [u8; 54] = [
+        0x07, 0xfc, 0x02, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x03, 0x01,
+        0x03, 0x6e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x28, 0x00, 0x00, 0x01, 0x00,
+        0x00, 0x00, 0x00, 0x01, 0xec, 0x34, 0x97, 0x97, 0x82, 0x23, 0x05, 0x02, 0x4c, 0x6f, 0x3d,
+        0x3d, 0x6e, 0x6a, 0x6e, 0x6a, 0x54, 0x79, 0x70, 0x64,
+    ];
+    let table = crate::common::table(&root, "oa", "legacy_oa_clust");
+    let original = SstableReader::open(&table.component("Data.db"))
+        .unwrap()
+        .scan()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    copy_table(&table, dir.path());
+    let index_path = dir.path().join(format!("{}-Index.db", table.prefix));
+    let mut bytes = std::fs::read(&index_path).unwrap();
+    let at = (usize::from(input[3]) << 8 | usize::from(input[4])) * bytes.len() / 65536;
+    for (i, b) in input[5..].iter().enumerate() {
+        if let Some(slot) = bytes.get_mut(at + i) {
+            *slot = *b;
+        }
+    }
+    std::fs::write(&index_path, &bytes).unwrap();
+    let Ok(reader) = SstableReader::open(&dir.path().join(format!("{}-Data.db", table.prefix)))
+    else {
+        return;
+    };
+    for p in &original {
+        for reverse in [false, true] {
+            match reader.slice(&p.key, &Slice::default(), reverse) {
+                Ok(Some(found)) => {
+                    let mut want = p.unfiltereds.clone();
+                    if reverse {
+                        want.reverse();
+                    }
+                    assert_eq!(found.unfiltereds, want);
+                }
+                Ok(None) => assert!(reader.verify().is_err()),
+                Err(e) => assert_eq!(named(&e), Some(index_path.as_path()), "{e}"),
+            }
+        }
+    }
+}
