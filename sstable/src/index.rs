@@ -257,8 +257,10 @@ impl<'a> IndexReader<'a> {
         let at = c.position();
         let encoded = c.vint("block width")?;
         let delta = ((encoded >> 1) as i64) ^ -((encoded & 1) as i64);
-        let width = u64::try_from(delta + WIDTH_BASE)
-            .map_err(|_| c.corrupt_at(at, format!("block width {}", delta + WIDTH_BASE)))?;
+        let width = delta
+            .checked_add(WIDTH_BASE)
+            .and_then(|w| u64::try_from(w).ok())
+            .ok_or_else(|| c.corrupt_at(at, format!("block width delta {delta}")))?;
         let end_open_marker = if c.bool("end open marker")? {
             Some(read_deletion_time(c, self.version)?)
         } else {

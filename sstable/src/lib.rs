@@ -17,6 +17,8 @@
 //!   [`index_writer`], [`summary`], [`bti`] (Partitions.db, Rows.db),
 //!   [`bloom`], [`statistics`] /
 //!   [`statistics_writer`], [`checksums`] (Ilion's sidecar).
+//! - [`scrub`]: the problems Cassandra's scrub reports (invalid deletion
+//!   times, overflowed TTLs, rows out of order or duplicated).
 //!
 //! ```
 //! use ilion_sstable::descriptor::Descriptor;
@@ -101,6 +103,7 @@ pub mod reader;
 pub mod reconcile;
 pub mod rows;
 pub mod schema;
+pub mod scrub;
 pub mod slice;
 pub mod statistics;
 pub mod statistics_writer;

@@ -12,7 +12,7 @@
 
 use crate::bloom::BloomFilter;
 use crate::cursor::Cursor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::index::{IndexKey, IndexReader};
 use crate::partitioner::Partitioner;
 use std::cmp::Ordering;
@@ -63,11 +63,34 @@ impl KeyLookup {
         let mut entries = IndexReader::keys_only(index, path);
         let mut samples = Vec::new();
         let mut n = 0usize;
+        let mut last_seen: Option<&[u8]> = None;
         while let Some(entry) = entries.next_key()? {
+            if n == 0 && entry.key != first_key {
+                return Err(Error::corrupt(
+                    path,
+                    entry.offset,
+                    "the first key differs from Summary.db's",
+                ));
+            }
             if n.is_multiple_of(INDEX_SAMPLE_INTERVAL) {
                 samples.push((decorate(partitioner, entry.key), entry.offset));
             }
+            last_seen = Some(entry.key);
             n += 1;
+        }
+        // Neither file is checksummed in Cassandra's tables: a truncated
+        // Index.db ending on an entry boundary, or a damaged key in the
+        // Summary, shows only here.
+        let consistent = match last_seen {
+            Some(last) => last == last_key,
+            None => first_key.is_empty() && last_key.is_empty(),
+        };
+        if !consistent {
+            return Err(Error::corrupt(
+                path,
+                index.len() as u64,
+                "the last key differs from Summary.db's",
+            ));
         }
         Ok(KeyLookup {
             partitioner,

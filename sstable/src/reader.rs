@@ -1,7 +1,7 @@
 //! An open SSTable: its components parsed or memory-mapped, point lookups,
 //! full scans and verification.
 
-use crate::bloom::{BloomFilter, FilterLayout};
+use crate::bloom::BloomFilter;
 use crate::checksums::Checksums;
 use crate::chunk_cache::{next_table_id, ChunkCache, KeyCache, KeyPosition, TableId};
 use crate::clustering::compare_prefixes;
@@ -63,6 +63,7 @@ pub use scan::PartitionScan;
 mod bti_read;
 mod positions;
 mod scan;
+mod verify_keys;
 
 /// The caches an SSTable reader may share with others.
 #[derive(Debug, Clone, Default)]
@@ -167,6 +168,28 @@ fn index_key_range(index: &[u8], index_path: &Path) -> Result<(Vec<u8>, Vec<u8>)
     Ok((first, last))
 }
 
+/// Without component CRCs (ma to me), a damaged serialization header would
+/// shift every timestamp read. Cassandra's header base is never above the
+/// smallest timestamp the Stats record (it comes from the data written, or
+/// from the inputs of a compaction), so a base above it is damage.
+fn check_timestamp_base(statistics: &Statistics, version: Version, path: &Path) -> Result<()> {
+    let stats = &statistics.stats;
+    if !version.has_metadata_checksum()
+        && stats.min_timestamp <= stats.max_timestamp
+        && statistics.header.min_timestamp > stats.min_timestamp
+    {
+        return Err(Error::corrupt(
+            path,
+            0,
+            format!(
+                "serialization header timestamp base {} above the smallest timestamp {}",
+                statistics.header.min_timestamp, stats.min_timestamp
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl SstableReader {
     /// Opens the SSTable whose Data.db is at `data_path` (named
     /// `<version>-<generation>-<format>-Data.db`).
@@ -219,16 +242,13 @@ impl SstableReader {
         }
         let stats_path = path(Component::Statistics);
         let statistics = Statistics::parse(&checked(Component::Statistics)?, version, &stats_path)?;
+        check_timestamp_base(&statistics, version, &stats_path)?;
         let partitioner = Partitioner::from_class_name(&statistics.validation.partitioner)
             .ok_or_else(|| Error::Unsupported {
                 path: stats_path.clone(),
                 what: format!("partitioner {}", statistics.validation.partitioner),
             })?;
-        let layout = if version.has_old_bloom_filter_format() {
-            FilterLayout::Legacy
-        } else {
-            FilterLayout::Current
-        };
+        let layout = statistics.filter_layout(version);
         // Filter.db and Summary.db only speed lookups up: without them
         // (a table written without a filter, a summary lost) Cassandra
         // lets every key through the filter and rebuilds the summary from
@@ -632,8 +652,21 @@ impl SstableReader {
                     .and_then(|i| blocks.get(i))
                     .and_then(|b| b.end_open_marker);
                 if first < last {
-                    let from = entry.position + blocks[first].offset;
-                    let to = entry.position + blocks[last - 1].offset + blocks[last - 1].width;
+                    // Offsets and widths come from Index.db unchecked.
+                    let (head, tail) = (&blocks[first], &blocks[last - 1]);
+                    let range = entry.position.checked_add(head.offset).zip(
+                        entry
+                            .position
+                            .checked_add(tail.offset)
+                            .and_then(|t| t.checked_add(tail.width)),
+                    );
+                    let Some((from, to)) = range.filter(|&(_, to)| to <= position.data_end) else {
+                        return Err(Error::corrupt(
+                            &self.index_path,
+                            position.index_offset,
+                            "row index blocks reach past their partition",
+                        ));
+                    };
                     let bytes = self.stream_range(from, to)?;
                     let mut reader = DataReader::with_shapes(
                         &bytes,
@@ -682,9 +715,11 @@ impl SstableReader {
 
     /// Checks every checksum: the Data.db digest and every chunk's CRC (the
     /// other components were checked when opened); for a BTI table, also
-    /// that Partitions.db and Rows.db agree with each other and the data.
-    /// An SSTable whose TOC.txt lists no Digest.crc32 (and whose Ilion
-    /// sidecar does not either) has only its chunks checked.
+    /// that Partitions.db and Rows.db agree with each other and the data;
+    /// then decodes every partition and checks that the filter and the
+    /// index reach it (the components Cassandra does not checksum). An
+    /// SSTable whose TOC.txt lists no Digest.crc32 (and whose Ilion sidecar
+    /// does not either) has its chunks checked but no digest.
     ///
     /// # Errors
     /// The first mismatch, naming the file and offset; a missing
@@ -714,7 +749,7 @@ impl SstableReader {
         if let Some(bti) = &self.bti {
             self.verify_bti(bti)?;
         }
-        Ok(())
+        self.verify_keys()
     }
 
     /// Checks Data.db against Digest.crc32's `text` (the CRC32 of the whole

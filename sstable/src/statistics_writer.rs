@@ -161,7 +161,10 @@ fn serialize_stats(s: &Stats, version: Version) -> Vec<u8> {
     }
     if version.has_pending_repair() {
         optional_uuid(&s.pending_repair, &mut out);
-        out.push(u8::from(s.is_transient));
+        // A pre-release `na` writer had no isTransient (see `Stats::stale_na`).
+        if !(s.stale_na && version.letters() == "na") {
+            out.push(u8::from(s.is_transient));
+        }
     }
     if version.has_originating_host_id() {
         optional_uuid(&s.originating_host_id, &mut out);

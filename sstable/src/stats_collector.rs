@@ -386,6 +386,7 @@ impl StatsCollector {
                 None
             },
             token_space_coverage: improved.then_some(f64::NAN),
+            stale_na: false,
         }
     }
 }

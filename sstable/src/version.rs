@@ -20,7 +20,7 @@ pub struct Version {
 }
 
 /// The versions Ilion recognises, oldest first.
-const KNOWN: [(&str, FormatType); 10] = [
+const KNOWN: [(&str, FormatType); 11] = [
     ("ma", FormatType::Big),
     ("mb", FormatType::Big),
     ("mc", FormatType::Big),
@@ -28,6 +28,7 @@ const KNOWN: [(&str, FormatType); 10] = [
     ("me", FormatType::Big),
     ("na", FormatType::Big),
     ("nb", FormatType::Big),
+    ("nc", FormatType::Big),
     ("oa", FormatType::Big),
     ("da", FormatType::Bti),
     ("da", FormatType::Big),
@@ -157,6 +158,15 @@ impl Version {
         }
     }
 
+    /// The unreleased 5.0 development version `nc`: read with `nb`'s rules
+    /// (Data.db, Index.db, DeletionTime, the Stats fields up to the host
+    /// id), its Stats then carry a tail the released versions lack: the
+    /// partition-level-deletion flag, the improved min/max slice and the
+    /// first and last keys, without token-space coverage.
+    pub fn has_nc_stats_tail(&self) -> bool {
+        self.letters == *b"nc"
+    }
+
     /// Stats carry pending repair and isTransient (`na` and later).
     pub fn has_pending_repair(&self) -> bool {
         self.at_least("na")
@@ -192,6 +202,11 @@ mod tests {
         assert!(v("ma", "big").has_old_bloom_filter_format());
         assert!(!v("oa", "big").has_old_bloom_filter_format());
         assert!(Version::parse("zz", "big").is_none());
+        let nc = v("nc", "big");
+        assert!(nc.has_nc_stats_tail() && !v("nb", "big").has_nc_stats_tail());
+        assert!(nc.has_originating_host_id() && nc.has_legacy_min_max());
+        assert!(!nc.has_uint_deletion_time() && !nc.has_improved_stats());
+        assert!(!nc.has_old_bloom_filter_format() && nc.has_accurate_min_max());
         assert!(v("me", "big").has_originating_host_id());
         assert!(!v("na", "big").has_originating_host_id());
         assert!(

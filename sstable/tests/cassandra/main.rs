@@ -7,10 +7,13 @@
 mod bti;
 mod common;
 mod compression;
+mod corruption;
+mod edge_cases;
 mod filters;
 mod lookup;
 mod reader;
 mod rewrite;
 mod scan;
 mod statistics;
+mod versions;
 mod writer;
