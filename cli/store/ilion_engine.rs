@@ -4,7 +4,8 @@
 //! newest first as Cassandra time series are.
 
 use super::{
-    DiskFigures, IlionCompaction, Result, Series, Store, SyncArg, CACHE_BYTES, MEMTABLE_BYTES,
+    DiskFigures, IlionSettings, Result, Series, SstableFormatArg, Store, SyncArg, CACHE_BYTES,
+    MEMTABLE_BYTES,
 };
 use crate::ycsb::FIELD_COUNT;
 use ilion::commitlog::{CommitLogOptions, SyncMode};
@@ -68,6 +69,7 @@ pub(super) struct IlionStore {
     db: ilion::Db,
     sync: SyncArg,
     strategy: ilion::compaction::Strategy,
+    format: SstableFormatArg,
     throughput_mb: u64,
     series_schema: TableSchema,
     /// The header index of each record field, in field order.
@@ -88,11 +90,7 @@ impl IlionStore {
         }
     }
 
-    pub(super) fn open(
-        dir: &Path,
-        sync: SyncArg,
-        compaction: IlionCompaction,
-    ) -> Result<IlionStore> {
+    pub(super) fn open(dir: &Path, sync: SyncArg, settings: IlionSettings) -> Result<IlionStore> {
         let sync_mode = match sync {
             SyncArg::Periodic => SyncMode::Periodic {
                 period: Duration::from_secs(10),
@@ -108,12 +106,12 @@ impl IlionStore {
                 ..CommitLogOptions::default()
             },
             chunk_cache_bytes: CACHE_BYTES as usize,
-            compaction_throughput_bytes_per_second: compaction.throughput_mb << 20,
+            compaction_throughput_bytes_per_second: settings.throughput_mb << 20,
             ..ilion::Options::default()
         };
         let db = ilion::Db::open(dir, options).map_err(text)?;
         let compaction_options = ilion::compaction::CompactionOptions {
-            strategy: compaction.strategy.strategy(compaction.sstable_size_mb),
+            strategy: settings.strategy.strategy(settings.sstable_size_mb),
             ..Default::default()
         };
         let records_schema = records_schema()?;
@@ -126,6 +124,10 @@ impl IlionStore {
             if db.table(name).is_err() {
                 let options = ilion::TableOptions {
                     compaction: compaction_options.clone(),
+                    version: match settings.format {
+                        SstableFormatArg::Big => ilion::sstable::version::Version::OA,
+                        SstableFormatArg::Bti => ilion::sstable::version::Version::DA,
+                    },
                     ..Default::default()
                 };
                 db.create_table(name, schema, options).map_err(text)?;
@@ -145,7 +147,8 @@ impl IlionStore {
             db,
             sync,
             strategy: compaction_options.strategy.clone(),
-            throughput_mb: compaction.throughput_mb,
+            format: settings.format,
+            throughput_mb: settings.throughput_mb,
             series_schema,
             field_columns,
         })
@@ -300,7 +303,11 @@ impl Store for IlionStore {
 
     fn settings(&self) -> String {
         format!(
-            "commitlog {:?} sync, LZ4 4 KiB chunks, {} MiB chunk cache, {} MiB memtable, bloom 0.01, compaction {:?} ({}, 2 threads), scan in token order; YCSB records as 10 columns (an update writes one cell), time series clustered newest first",
+            "{} SSTables, commitlog {:?} sync, LZ4 4 KiB chunks, {} MiB chunk cache, {} MiB memtable, bloom 0.01, compaction {:?} ({}, 2 threads), scan in token order; YCSB records as 10 columns (an update writes one cell), time series clustered newest first",
+            match self.format {
+                SstableFormatArg::Big => "big oa",
+                SstableFormatArg::Bti => "BTI da",
+            },
             self.sync,
             CACHE_BYTES >> 20,
             MEMTABLE_BYTES >> 20,

@@ -41,6 +41,15 @@ pub enum SyncArg {
     Group,
 }
 
+/// The SSTable format of Ilion's tables on the command line.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SstableFormatArg {
+    /// Cassandra's big format, version oa (Index.db and Summary.db).
+    Big,
+    /// Cassandra 5.0's trie-indexed BTI format, version da.
+    Bti,
+}
+
 /// Ilion's compaction strategy on the command line (peers keep their
 /// default, leveled).
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,8 +93,10 @@ impl CompactionArg {
 
 /// Ilion's compaction settings on the command line.
 #[derive(Debug, Clone, Copy)]
-pub struct IlionCompaction {
-    /// The strategy, with Cassandra's defaults.
+pub struct IlionSettings {
+    /// The SSTable format of the tables Ilion creates.
+    pub format: SstableFormatArg,
+    /// The compaction strategy, with Cassandra's defaults.
     pub strategy: CompactionArg,
     /// Leveled / unified SSTable size in MiB, when not the default.
     pub sstable_size_mb: Option<u64>,
@@ -179,15 +190,15 @@ pub trait Store: Sync {
     fn compact_all(&self) -> Result<()>;
 }
 
-/// Opens `engine` in `dir` with `sync` (and, for Ilion, `compaction`).
+/// Opens `engine` in `dir` with `sync` (and, for Ilion, `settings`).
 pub fn open(
     engine: EngineArg,
     dir: &Path,
     sync: SyncArg,
-    compaction: IlionCompaction,
+    settings: IlionSettings,
 ) -> Result<Box<dyn Store>> {
     match engine {
-        EngineArg::Ilion => Ok(Box::new(ilion_engine::IlionStore::open(dir, sync, compaction)?)),
+        EngineArg::Ilion => Ok(Box::new(ilion_engine::IlionStore::open(dir, sync, settings)?)),
         #[cfg(feature = "peers")]
         EngineArg::Rocksdb => Ok(Box::new(peers::RocksStore::open(dir, sync)?)),
         #[cfg(feature = "peers")]

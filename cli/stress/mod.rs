@@ -10,7 +10,7 @@ mod sampler;
 mod workload;
 
 use crate::report;
-use crate::store::{self, CompactionArg, EngineArg, Store, SyncArg};
+use crate::store::{self, CompactionArg, EngineArg, SstableFormatArg, Store, SyncArg};
 use clap::Args;
 use driver::Outcome;
 use ops::{Context, SeriesData, YcsbData};
@@ -89,6 +89,9 @@ pub struct StressArgs {
     /// absent. With `--compare`, each engine gets a folder inside it.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// The SSTable format of Ilion's tables: big (oa) or BTI (da).
+    #[arg(long, value_enum, default_value_t = SstableFormatArg::Big)]
+    pub sstable_format: SstableFormatArg,
     /// Ilion's compaction strategy, with Cassandra's default options
     /// (RocksDB and fjall keep their default, leveled).
     #[arg(long, value_enum, default_value_t = CompactionArg::Stcs)]
@@ -152,7 +155,8 @@ pub fn run(args: &StressArgs) -> Result<(), Box<dyn Error>> {
             engine,
             &dir,
             args.sync,
-            store::IlionCompaction {
+            store::IlionSettings {
+                format: args.sstable_format,
                 strategy: args.compaction,
                 sstable_size_mb: args.sstable_size_mb,
                 throughput_mb: args.compaction_throughput_mb,
