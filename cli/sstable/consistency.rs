@@ -8,8 +8,7 @@ use ilion_sstable::bloom::BloomFilter;
 use ilion_sstable::clustering::{ClusteringBound, PrefixKind};
 use ilion_sstable::index::{IndexEntry, IndexReader};
 use ilion_sstable::reader::{PositionedPartition, SstableReader};
-use ilion_sstable::reconcile::DeletionTime;
-use ilion_sstable::rows::{ColumnData, Row, Unfiltered};
+use ilion_sstable::rows::Unfiltered;
 use ilion_sstable::summary::Summary;
 use std::path::Path;
 
@@ -149,47 +148,4 @@ pub fn entry_matches(entry: &IndexEntry, p: &PositionedPartition) -> Result<(), 
 /// key the SSTable holds.
 pub fn filter_holds(reader: &SstableReader, key: &[u8]) -> bool {
     reader.may_contain(key, BloomFilter::hash(key))
-}
-
-/// The write timestamps of a partition: every cell, liveness and
-/// deletion (what Cassandra's stats collector folds into min and max).
-pub fn timestamps(p: &PositionedPartition, out: &mut Vec<i64>) {
-    let deletion = |d: &DeletionTime, out: &mut Vec<i64>| {
-        if !d.is_live() {
-            out.push(d.marked_for_delete_at);
-        }
-    };
-    deletion(&p.partition.deletion, out);
-    let row = |r: &Row, out: &mut Vec<i64>| {
-        if let Some(l) = &r.liveness {
-            out.push(l.timestamp);
-        }
-        if let Some(d) = &r.deletion {
-            deletion(d, out);
-        }
-        for c in &r.columns {
-            match c {
-                ColumnData::Simple { cell, .. } => out.push(cell.timestamp),
-                ColumnData::Complex {
-                    deletion: d, cells, ..
-                } => {
-                    deletion(d, out);
-                    out.extend(cells.iter().map(|c| c.timestamp));
-                }
-            }
-        }
-    };
-    if let Some(s) = &p.partition.static_row {
-        row(s, out);
-    }
-    for u in &p.partition.unfiltereds {
-        match u {
-            Unfiltered::Row(r) => row(r, out),
-            Unfiltered::Marker(m) => {
-                for d in [&m.start_deletion, &m.end_deletion].into_iter().flatten() {
-                    deletion(d, out);
-                }
-            }
-        }
-    }
 }

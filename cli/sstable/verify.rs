@@ -330,7 +330,7 @@ fn check_partitions(report: &mut Report<'_>, reader: &SstableReader) {
             last = Some(current);
         }
         stamps.clear();
-        consistency::timestamps(&p, &mut stamps);
+        p.partition.timestamps(&mut stamps);
         for t in &stamps {
             range = Some(range.map_or((*t, *t), |(lo, hi)| (lo.min(*t), hi.max(*t))));
         }

@@ -17,6 +17,52 @@ pub struct Partition {
     pub unfiltereds: Vec<Unfiltered>,
 }
 
+impl Partition {
+    /// Appends to `out` every write timestamp the partition holds: each
+    /// cell's, each liveness's and each non-live deletion's (what
+    /// Cassandra's statistics fold into the SSTable's min and max).
+    pub fn timestamps(&self, out: &mut Vec<i64>) {
+        let deletion = |d: &DeletionTime, out: &mut Vec<i64>| {
+            if !d.is_live() {
+                out.push(d.marked_for_delete_at);
+            }
+        };
+        deletion(&self.deletion, out);
+        let row = |r: &Row, out: &mut Vec<i64>| {
+            if let Some(l) = &r.liveness {
+                out.push(l.timestamp);
+            }
+            if let Some(d) = &r.deletion {
+                deletion(d, out);
+            }
+            for c in &r.columns {
+                match c {
+                    ColumnData::Simple { cell, .. } => out.push(cell.timestamp),
+                    ColumnData::Complex {
+                        deletion: d, cells, ..
+                    } => {
+                        deletion(d, out);
+                        out.extend(cells.iter().map(|c| c.timestamp));
+                    }
+                }
+            }
+        };
+        if let Some(s) = &self.static_row {
+            row(s, out);
+        }
+        for u in &self.unfiltereds {
+            match u {
+                Unfiltered::Row(r) => row(r, out),
+                Unfiltered::Marker(m) => {
+                    for d in [&m.start_deletion, &m.end_deletion].into_iter().flatten() {
+                        deletion(d, out);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A row or a range tombstone marker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unfiltered {

@@ -11,8 +11,7 @@ use super::SstableReader;
 use crate::bloom::BloomFilter;
 use crate::descriptor::Component;
 use crate::error::{Error, Result};
-use crate::reconcile::DeletionTime;
-use crate::rows::{ColumnData, Partition, Row, Unfiltered};
+use crate::rows::Partition;
 
 fn hex(key: &[u8]) -> String {
     key.iter().take(32).map(|b| format!("{b:02x}")).collect()
@@ -63,43 +62,6 @@ impl SstableReader {
 /// The first timestamp in `partition` outside `min..=max`, if any.
 fn first_timestamp_outside(partition: &Partition, min: i64, max: i64) -> Option<i64> {
     let mut stamps = Vec::new();
-    let deletion = |d: &DeletionTime, out: &mut Vec<i64>| {
-        if !d.is_live() {
-            out.push(d.marked_for_delete_at);
-        }
-    };
-    deletion(&partition.deletion, &mut stamps);
-    let row_stamps = |row: &Row, out: &mut Vec<i64>| {
-        if let Some(l) = &row.liveness {
-            out.push(l.timestamp);
-        }
-        if let Some(d) = &row.deletion {
-            deletion(d, out);
-        }
-        for data in &row.columns {
-            match data {
-                ColumnData::Simple { cell, .. } => out.push(cell.timestamp),
-                ColumnData::Complex {
-                    deletion: d, cells, ..
-                } => {
-                    deletion(d, out);
-                    out.extend(cells.iter().map(|c| c.timestamp));
-                }
-            }
-        }
-    };
-    if let Some(row) = &partition.static_row {
-        row_stamps(row, &mut stamps);
-    }
-    for u in &partition.unfiltereds {
-        match u {
-            Unfiltered::Row(row) => row_stamps(row, &mut stamps),
-            Unfiltered::Marker(m) => {
-                for d in [&m.end_deletion, &m.start_deletion].into_iter().flatten() {
-                    deletion(d, &mut stamps);
-                }
-            }
-        }
-    }
+    partition.timestamps(&mut stamps);
     stamps.into_iter().find(|t| *t < min || *t > max)
 }
