@@ -239,6 +239,39 @@ fn name(column: Option<&HeaderColumn>) -> Value {
     )
 }
 
+/// A collection or user-type cell's path as text (a list's timeuuid, a
+/// set's element, a map's key, a field's name) and the type of the cell's
+/// value; hex and no type where the column type is not multi-cell.
+pub(super) fn cell_path(type_string: &str, path: &[u8]) -> (String, Option<String>) {
+    let params = parameters(type_string);
+    if is_multi_cell(type_string) {
+        match class_name(type_string) {
+            // A list cell's path is a timeuuid; a set's, its element;
+            // a map's, its key.
+            "ListType" => (
+                cql_value::to_text("org.apache.cassandra.db.marshal.TimeUUIDType", path),
+                params.first().map(|s| s.to_string()),
+            ),
+            "SetType" => (
+                params
+                    .first()
+                    .map_or_else(|| cql_value::hex(path), |t| cql_value::to_text(t, path)),
+                Some("org.apache.cassandra.db.marshal.EmptyType".to_string()),
+            ),
+            "MapType" => (
+                params
+                    .first()
+                    .map_or_else(|| cql_value::hex(path), |t| cql_value::to_text(t, path)),
+                params.get(1).map(|s| s.to_string()),
+            ),
+            "UserType" => user_field(&params, path),
+            _ => (cql_value::hex(path), None),
+        }
+    } else {
+        (cql_value::hex(path), None)
+    }
+}
+
 /// A cell: its name, its path in a collection or user type, its value
 /// (or deletion), and its timestamp and TTL where they differ from the
 /// row's liveness (as sstabledump leaves them out when equal).
@@ -253,33 +286,7 @@ fn cell(
     let type_string = column.map_or("", |c| c.type_string.as_str());
     let mut value_type = type_string.to_string();
     if let Some(path) = &cell.path {
-        let params = parameters(type_string);
-        let (path_text, cell_type) = if is_multi_cell(type_string) {
-            match class_name(type_string) {
-                // A list cell's path is a timeuuid; a set's, its element;
-                // a map's, its key.
-                "ListType" => (
-                    cql_value::to_text("org.apache.cassandra.db.marshal.TimeUUIDType", path),
-                    params.first().map(|s| s.to_string()),
-                ),
-                "SetType" => (
-                    params
-                        .first()
-                        .map_or_else(|| cql_value::hex(path), |t| cql_value::to_text(t, path)),
-                    Some("org.apache.cassandra.db.marshal.EmptyType".to_string()),
-                ),
-                "MapType" => (
-                    params
-                        .first()
-                        .map_or_else(|| cql_value::hex(path), |t| cql_value::to_text(t, path)),
-                    params.get(1).map(|s| s.to_string()),
-                ),
-                "UserType" => user_field(&params, path),
-                _ => (cql_value::hex(path), None),
-            }
-        } else {
-            (cql_value::hex(path), None)
-        };
+        let (path_text, cell_type) = cell_path(type_string, path);
         m.insert("path".into(), Value::Array(vec![Value::String(path_text)]));
         value_type = cell_type.unwrap_or_default();
     }

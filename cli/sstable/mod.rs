@@ -9,6 +9,7 @@ mod dump;
 mod json;
 mod layout;
 mod metadata;
+mod scrub_report;
 mod verify;
 
 use clap::{Args, Subcommand};

@@ -15,7 +15,7 @@
 //! through the bloom filter, Statistics.db's partition count and timestamp
 //! range against what was read.
 
-use super::consistency;
+use super::{consistency, scrub_report};
 use ilion_sstable::checksums::Checksums;
 use ilion_sstable::clustering::{compare_prefix_parts, ClusteringValue, PrefixKind};
 use ilion_sstable::descriptor::{Component, Descriptor};
@@ -23,6 +23,7 @@ use ilion_sstable::index::IndexReader;
 use ilion_sstable::partitioner::Partitioner;
 use ilion_sstable::reader::SstableReader;
 use ilion_sstable::rows::Unfiltered;
+use ilion_sstable::scrub;
 use ilion_sstable::statistics::Statistics;
 use ilion_sstable::summary::Summary;
 use ilion_sstable::types::has_comparator;
@@ -129,7 +130,39 @@ fn verify(file: &Path) -> usize {
         Err(e) => report.fail(component_of(&e.to_string()), &e),
     }
     check_partitions(&mut report, &reader);
+    check_deletions(&mut report, &reader);
     report.problems
+}
+
+/// Reports the deletion times and TTLs Cassandra's scrub would reject.
+fn check_deletions(report: &mut Report<'_>, reader: &SstableReader) {
+    let findings = match scrub::check_sstable(reader) {
+        Ok(f) => f,
+        Err(e) => return report.fail(component_of(&e.to_string()), &e),
+    };
+    let header = &reader.statistics().header;
+    let invalid: Vec<_> = findings
+        .iter()
+        .filter(|f| !scrub_report::is_order_problem(&f.problem))
+        .collect();
+    for finding in invalid.iter().take(scrub_report::PRINTED) {
+        report.fail(Component::Data, &scrub_report::describe(header, finding));
+    }
+    if invalid.len() > scrub_report::PRINTED {
+        report.fail(
+            Component::Data,
+            &format!(
+                "{} more deletion times or TTLs of that kind",
+                invalid.len() - scrub_report::PRINTED
+            ),
+        );
+    }
+    if invalid.is_empty() {
+        report.ok(
+            Component::Data,
+            "no deletion time or TTL that Cassandra's scrub rejects",
+        );
+    }
 }
 
 /// The component a library error names (by its file name), Data.db when

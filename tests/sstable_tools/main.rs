@@ -570,3 +570,46 @@ fn damaged_files_give_errors_never_panics() {
         }
     }
 }
+
+/// Goal: `verify` reports, as Cassandra's checks name them, the deletion
+/// times and TTLs Cassandra's scrub rejects, with where they are. Expected
+/// from the Cassandra tests that wrote the edge-case tables: TTLTest's 20-
+/// year TTLs written in 2018 (expiration past 2038, overflowed), and
+/// CompactionsCQLTest's deletions with local deletion time -1 at id 22.
+#[test]
+fn verify_reports_what_cassandras_scrub_rejects() {
+    let Some(root) = shared() else { return };
+    let edge = root.join("edge-cases");
+    let table3 = edge.join("negative-local-expiration-test/table3");
+    let out = ilion(&["sstable", "verify", path_str(&table3)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    // TTLTest, table3 (k int PRIMARY KEY, a int, b set<text>): key 1 with
+    // b = {v11..v14}, key 2 with b = {v21..v24} and a row TTL.
+    for line in [
+        "partition 1: cell a: TTL 630720000 s",
+        "partition 1: cell b[v13]: TTL 630720000 s",
+        "partition 2: row liveness: TTL 630720000 s",
+        "partition 2: cell b[v24]: TTL 630720000 s",
+    ] {
+        assert!(err.contains(line), "{line} missing from {err}");
+    }
+    assert!(err.contains("overflowed past 2038"), "{err}");
+    let tombstones = edge.join("negative-ldts-invalid-deletions-test/invalid_tombstones");
+    let err = stderr(&ilion(&["sstable", "verify", path_str(&tombstones)]));
+    assert!(
+        err.contains("partition 22, clustering (33): cell b: negative local deletion time -1"),
+        "{err}"
+    );
+    let partition = edge.join("negative-ldts-invalid-deletions-test/invalid_partition_deletion");
+    let err = stderr(&ilion(&["sstable", "verify", path_str(&partition)]));
+    assert!(
+        err.contains("partition 22: partition deletion: negative local deletion time -1"),
+        "{err}"
+    );
+    // The legacy tables hold nothing of the kind.
+    let clean = root.join("nb/legacy_nb_clust");
+    let out = ilion(&["sstable", "verify", path_str(&clean)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("no deletion time or TTL that Cassandra's scrub rejects"));
+}
