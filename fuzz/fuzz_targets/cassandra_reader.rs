@@ -1,5 +1,7 @@
 //! Damaged copies of SSTables Cassandra wrote (every big version present in
-//! `../shared/cassandra-sstables/`: ma, mb, mc, md, nb, nc, oa), opened and
+//! `../shared/cassandra-sstables/`: ma, mb, mc, md, nb, nc, oa; BTI da; from
+//! scylla-3x an uncompressed table with CRC.db, a RandomPartitioner one and
+//! a Zstd one), opened and
 //! read through every path: open, full scan, point lookups, a clustering
 //! slice, verify. The versions the shared data lacks are made from it at
 //! start: `me` from an md table, `na` and the stale pre-release `na` from
@@ -20,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The tables, as paths under `cassandra-sstables/`.
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 17] = [
     "ma/legacy_ma_simple",
     "ma/legacy_ma_clust_counter",
     "ma/legacy_ma_simple_compact",
@@ -33,6 +35,11 @@ const TABLES: [&str; 12] = [
     "edge-cases/invalid-legacy-sstables/Keyspace1/cf_with_duplicates_3_0",
     "edge-cases/negative-ldts-invalid-deletions-test/invalid_tombstones",
     "edge-cases/negative-local-expiration-test/table4",
+    "da/legacy_da_clust",
+    "da/legacy_da_simple_counter",
+    "scylla-3x/uncompressed/collections",
+    "scylla-3x/uncompressed/random_partitioner",
+    "scylla-3x/zstd/multiple_chunks",
 ];
 
 struct Table {
