@@ -403,8 +403,11 @@ mod tests {
         assert!(comparable(&[
             "org.apache.cassandra.db.marshal.UUIDType".to_string()
         ]));
-        assert!(!comparable(&[
+        assert!(comparable(&[
             "org.apache.cassandra.db.marshal.DecimalType".to_string()
+        ]));
+        assert!(!comparable(&[
+            "org.apache.cassandra.db.marshal.FrozenType(org.apache.cassandra.db.marshal.ListType(org.apache.cassandra.db.marshal.Int32Type))".to_string()
         ]));
     }
 }

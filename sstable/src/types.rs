@@ -2,6 +2,7 @@
 //! type strings (`org.apache.cassandra.db.marshal.Int32Type`,
 //! `...ReversedType(...)`, ...).
 
+use crate::decimal::Decimal;
 use std::cmp::Ordering;
 
 /// The package Cassandra's type classes live in.
@@ -89,9 +90,9 @@ pub fn cell_value_type<'a>(type_string: &'a str, path: &[u8]) -> Option<&'a str>
 }
 
 /// Orders two values of a type as Cassandra's comparator does, `None` for
-/// types Ilion cannot compare yet (decimals, lexical UUIDs, collections,
-/// tuples, user types) and for UUIDs that are not 16 bytes, so that no
-/// wrong order is ever assumed.
+/// types Ilion cannot compare yet (collections, tuples, user types) and
+/// for values not of the type (UUIDs that are not 16 bytes, decimals
+/// without an unscaled value), so that no wrong order is ever assumed.
 ///
 /// An empty value sorts before every other value; `ReversedType` inverts
 /// the order of the type it wraps.
@@ -117,11 +118,13 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
         Some(a.cmp(&b))
     };
     match class_name(type_string) {
-        "BytesType" | "UTF8Type" | "AsciiType" | "InetAddressType" | "BooleanType" => {
-            Some(a.cmp(b))
-        }
+        // Byte-ordered types, TimeType among them (its values, nanoseconds
+        // of a day, are never negative).
+        "BytesType" | "UTF8Type" | "AsciiType" | "InetAddressType" | "TimeType" => Some(a.cmp(b)),
+        // False (00) before true (anything else).
+        "BooleanType" => Some((a[0] != 0).cmp(&(b[0] != 0))),
         "Int32Type" | "LongType" | "ShortType" | "ByteType" | "TimestampType" | "DateType"
-        | "TimeType" | "CounterColumnType" => signed(a, b),
+        | "CounterColumnType" => signed(a, b),
         // Days since the epoch, offset by 2^31: unsigned.
         "SimpleDateType" => (a.len() == 4 && b.len() == 4).then(|| a.cmp(b)),
         "FloatType" => {
@@ -135,6 +138,16 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
         "IntegerType" => Some(compare_varints(a, b)),
         "UUIDType" => Some(compare_uuids(a.try_into().ok()?, b.try_into().ok()?)),
         "TimeUUIDType" => Some(compare_timeuuids(a.try_into().ok()?, b.try_into().ok()?)),
+        // java.util.UUID.compareTo: both halves as signed longs.
+        "LexicalUUIDType" => {
+            let signed = |x: &[u8]| -> Option<(i64, i64)> {
+                let (msb, lsb) = uuid_halves(x.try_into().ok()?);
+                Some((msb as i64, lsb as i64))
+            };
+            Some(signed(a)?.cmp(&signed(b)?))
+        }
+        // BigDecimal.compareTo: by value, 1.0 and 1.00 equal.
+        "DecimalType" => Some(Decimal::parse(a)?.numeric_cmp(&Decimal::parse(b)?)),
         _ => None,
     }
 }
@@ -186,7 +199,7 @@ fn compare_timeuuids(a: &[u8; 16], b: &[u8; 16]) -> Ordering {
 }
 
 /// The types [`compare_values`] orders (directly or reversed).
-const COMPARABLE: [&str; 19] = [
+const COMPARABLE: [&str; 21] = [
     "BytesType",
     "UTF8Type",
     "AsciiType",
@@ -206,6 +219,8 @@ const COMPARABLE: [&str; 19] = [
     "IntegerType",
     "UUIDType",
     "TimeUUIDType",
+    "LexicalUUIDType",
+    "DecimalType",
 ];
 
 /// Whether [`compare_values`] orders values of this type.
