@@ -459,5 +459,62 @@ mod tests {
         assert_eq!(compare_values(&t("UUIDType"), &[1; 15], &[1; 16]), None);
         assert_eq!(compare_values(&t("UUIDType"), &[], &[1; 16]), Some(Less));
         assert!(has_comparator(&t("UUIDType")) && has_comparator(&t("TimeUUIDType")));
+        // LexicalUUIDType: java.util.UUID.compareTo, signed halves.
+        assert_eq!(
+            cmp(
+                "LexicalUUIDType",
+                "80000000-0000-0000-0000-000000000000",
+                "7fffffff-ffff-ffff-ffff-ffffffffffff"
+            ),
+            Some(Less)
+        );
+        assert_eq!(
+            cmp(
+                "LexicalUUIDType",
+                "00000000-0000-0000-8000-000000000000",
+                "00000000-0000-0000-0000-000000000000"
+            ),
+            Some(Less)
+        );
+    }
+
+    #[test]
+    fn decimals_booleans_and_times_order_as_cassandra() {
+        use Ordering::*;
+        // DecimalType: BigDecimal.compareTo; serialised as a 4-byte scale
+        // and the unscaled two's-complement value.
+        let dec = |unscaled: &[u8], scale: i32| {
+            let mut v = scale.to_be_bytes().to_vec();
+            v.extend_from_slice(unscaled);
+            v
+        };
+        let cmp = |a: &[u8], b: &[u8]| compare_values(&t("DecimalType"), a, b);
+        assert_eq!(cmp(&dec(&[1], 0), &dec(&[100], 2)), Some(Equal), "1 = 1.00");
+        assert_eq!(cmp(&dec(&[11], 1), &dec(&[1], 0)), Some(Greater), "1.1 > 1");
+        assert_eq!(
+            cmp(&dec(&[0xF5], 1), &dec(&[0xFF], 0)),
+            Some(Less),
+            "-1.1 < -1"
+        );
+        assert_eq!(
+            cmp(&dec(&[5], -3), &dec(&[0x13, 0x88], 0)),
+            Some(Equal),
+            "5E+3 = 5000"
+        );
+        assert_eq!(
+            cmp(&dec(&[0], 9), &dec(&[0xFF], 30)),
+            Some(Greater),
+            "0 > -1e-30"
+        );
+        assert_eq!(cmp(&[], &dec(&[0], 0)), Some(Less), "empty first");
+        // BooleanType: false, then any other byte, all equal.
+        let b = |a: u8, c: u8| compare_values(&t("BooleanType"), &[a], &[c]);
+        assert_eq!(b(0, 1), Some(Less));
+        assert_eq!(b(2, 1), Some(Equal));
+        // TimeType is byte-ordered (unsigned).
+        assert_eq!(
+            compare_values(&t("TimeType"), &[0x80, 0, 0, 0, 0, 0, 0, 0], &[0; 8]),
+            Some(Greater)
+        );
     }
 }

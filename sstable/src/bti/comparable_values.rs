@@ -313,3 +313,7 @@ fn decimal(value: &[u8], out: &mut Vec<u8>) -> Option<()> {
     out.push(0x00);
     Some(())
 }
+
+#[cfg(test)]
+#[path = "comparable_values_tests.rs"]
+mod tests;
