@@ -90,7 +90,7 @@ pub fn cell_value_type<'a>(type_string: &'a str, path: &[u8]) -> Option<&'a str>
 }
 
 /// Orders two values of a type as Cassandra's comparator does, `None` for
-/// types Ilion cannot compare yet (collections, tuples, user types) and
+/// types Ilion cannot compare yet (collections, user types) and
 /// for values not of the type (UUIDs that are not 16 bytes, decimals
 /// without an unscaled value), so that no wrong order is ever assumed.
 ///
@@ -146,6 +146,7 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
             };
             Some(signed(a)?.cmp(&signed(b)?))
         }
+        "TupleType" => compare_tuples(type_string, a, b),
         // BigDecimal.compareTo: by value, 1.0 and 1.00 equal.
         "DecimalType" => Some(Decimal::parse(a)?.numeric_cmp(&Decimal::parse(b)?)),
         _ => None,
@@ -225,7 +226,66 @@ const COMPARABLE: [&str; 21] = [
 
 /// Whether [`compare_values`] orders values of this type.
 pub fn has_comparator(type_string: &str) -> bool {
-    COMPARABLE.contains(&class_name(unreversed(type_string)))
+    let inner = unreversed(type_string);
+    match class_name(inner) {
+        "TupleType" => {
+            let params = parameters(inner);
+            !params.is_empty() && params.iter().all(|t| has_comparator(t))
+        }
+        class => COMPARABLE.contains(&class),
+    }
+}
+
+/// The fields of a tuple value (`TupleType.split`): each a 4-byte
+/// big-endian length (negative: null) and the bytes; trailing fields may
+/// be missing. `None` when the value does not split into at most `count`
+/// fields.
+pub fn tuple_fields(value: &[u8], count: usize) -> Option<Vec<Option<&[u8]>>> {
+    let mut fields = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        if fields.len() == count {
+            return None;
+        }
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = i32::from_be_bytes(*len);
+        if len < 0 {
+            fields.push(None);
+            rest = tail;
+        } else {
+            let (field, tail) = tail.split_at_checked(len as usize)?;
+            fields.push(Some(field));
+            rest = tail;
+        }
+    }
+    Some(fields)
+}
+
+/// `TupleType.compareCustom`: field by field, a null before any value;
+/// when one tuple runs out of fields, equal if the other's remaining
+/// fields are all null, else the shorter first.
+fn compare_tuples(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering> {
+    let types = parameters(type_string);
+    let (fa, fb) = (tuple_fields(a, types.len())?, tuple_fields(b, types.len())?);
+    let mut i = 0;
+    while i < fa.len() && i < fb.len() {
+        let order = match (fa[i], fb[i]) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(x), Some(y)) => compare_values(types[i], x, y)?,
+        };
+        if order != Ordering::Equal {
+            return Some(order);
+        }
+        i += 1;
+    }
+    let all_null = |rest: &[Option<&[u8]>]| rest.iter().all(Option::is_none);
+    Some(match (all_null(&fa[i..]), all_null(&fb[i..])) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, _) => Ordering::Greater,
+    })
 }
 
 /// Java's `Double.compare`: NaN above everything (all NaNs equal), −0.0
@@ -511,6 +571,25 @@ mod tests {
         let b = |a: u8, c: u8| compare_values(&t("BooleanType"), &[a], &[c]);
         assert_eq!(b(0, 1), Some(Less));
         assert_eq!(b(2, 1), Some(Equal));
+        // TupleType.compareCustom: a null field first; missing trailing
+        // fields equal nulls; a shorter tuple before a longer one.
+        let tuple = format!("{}({},{})", t("TupleType"), t("Int32Type"), t("UTF8Type"));
+        let field = |v: &[u8]| {
+            let mut out = (v.len() as i32).to_be_bytes().to_vec();
+            out.extend_from_slice(v);
+            out
+        };
+        let null = (-1i32).to_be_bytes().to_vec();
+        let one = field(&1i32.to_be_bytes());
+        let tc = |a: &[u8], b: &[u8]| compare_values(&tuple, a, b);
+        assert_eq!(tc(&one, &[one.clone(), null.clone()].concat()), Some(Equal));
+        assert_eq!(tc(&one, &[one.clone(), field(b"")].concat()), Some(Less));
+        assert_eq!(tc(&[null.clone(), field(b"z")].concat(), &one), Some(Less));
+        assert_eq!(
+            tc(&[one.clone(), one.clone(), one.clone()].concat(), &one),
+            None
+        );
+        assert!(has_comparator(&tuple));
         // TimeType is byte-ordered (unsigned).
         assert_eq!(
             compare_values(&t("TimeType"), &[0x80, 0, 0, 0, 0, 0, 0, 0], &[0; 8]),

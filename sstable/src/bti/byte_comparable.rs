@@ -7,20 +7,20 @@ use super::comparable_values::{self, Pushed};
 use crate::clustering::{ClusteringBound, ClusteringValue, PrefixKind};
 use crate::murmur3::token_of_hash;
 use crate::partitioner::{Partitioner, Token};
-use crate::types::{class_name, is_reversed, unreversed};
+use crate::types::{is_reversed, unreversed};
 
 /// Separator before each component of a multi-component value.
 pub const NEXT_COMPONENT: u8 = 0x40;
 /// Separator standing for a null component (no value bytes follow), in
 /// either order.
-const NEXT_COMPONENT_NULL: u8 = 0x3E;
+pub(crate) const NEXT_COMPONENT_NULL: u8 = 0x3E;
 /// Separator standing for the empty value of a fixed-length type (no
 /// value bytes follow).
 const NEXT_COMPONENT_EMPTY: u8 = 0x3F;
 /// [`NEXT_COMPONENT_EMPTY`] under a reversed type.
 const NEXT_COMPONENT_EMPTY_REVERSED: u8 = 0x41;
 /// The end of a complete sequence (a partition key, a row clustering).
-const TERMINATOR: u8 = 0x38;
+pub(crate) const TERMINATOR: u8 = 0x38;
 /// Ends a bound that sorts before every sequence it is a prefix of.
 const LT_NEXT_COMPONENT: u8 = 0x20;
 /// Ends a bound that sorts after every sequence it is a prefix of.
@@ -115,7 +115,7 @@ fn push_value(type_string: &str, value: &ClusteringValue, out: &mut Vec<u8>) -> 
     let separator = out.len();
     out.push(NEXT_COMPONENT);
     let start = out.len();
-    match comparable_values::push(class_name(unreversed(type_string)), value, out) {
+    match comparable_values::push(unreversed(type_string), value, out) {
         None => false,
         // A type with no bytes for the value (an empty fixed-length
         // value): a separator of its own, which ReversedType moves above
@@ -145,7 +145,7 @@ fn push_value(type_string: &str, value: &ClusteringValue, out: &mut Vec<u8>) -> 
 pub fn clustering_types_supported(types: &[String]) -> bool {
     types
         .iter()
-        .all(|t| comparable_values::known(class_name(unreversed(t))))
+        .all(|t| comparable_values::known(unreversed(t)))
 }
 
 /// The byte that ends a prefix of `kind`: where it sorts against the

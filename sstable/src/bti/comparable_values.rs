@@ -7,8 +7,9 @@
 //! above every separator), so that values can be joined by separators in
 //! a clustering.
 
-use super::byte_comparable::push_variable;
+use super::byte_comparable::{push_variable, NEXT_COMPONENT, NEXT_COMPONENT_NULL, TERMINATOR};
 use crate::decimal::Decimal;
+use crate::types::{class_name, is_reversed, parameters, tuple_fields};
 
 /// What [`push`] did with a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,39 +22,46 @@ pub enum Pushed {
     NoSource,
 }
 
-/// Whether [`push`] knows the type (a class name without package).
-pub fn known(class: &str) -> bool {
-    matches!(
-        class,
-        "UTF8Type"
-            | "AsciiType"
-            | "BytesType"
-            | "InetAddressType"
-            | "Int32Type"
-            | "LongType"
-            | "TimestampType"
-            | "DateType"
-            | "ShortType"
-            | "ByteType"
-            | "FloatType"
-            | "DoubleType"
-            | "BooleanType"
-            | "SimpleDateType"
-            | "TimeType"
-            | "UUIDType"
-            | "TimeUUIDType"
-            | "LexicalUUIDType"
-            | "IntegerType"
-            | "DecimalType"
-    )
+/// Whether [`push`] knows the type (a type string, not `ReversedType`).
+pub fn known(type_string: &str) -> bool {
+    match class_name(type_string) {
+        "TupleType" => {
+            let fields = parameters(type_string);
+            !fields.is_empty() && fields.iter().all(|t| !is_reversed(t) && known(t))
+        }
+        class => matches!(
+            class,
+            "UTF8Type"
+                | "AsciiType"
+                | "BytesType"
+                | "InetAddressType"
+                | "Int32Type"
+                | "LongType"
+                | "TimestampType"
+                | "DateType"
+                | "ShortType"
+                | "ByteType"
+                | "FloatType"
+                | "DoubleType"
+                | "BooleanType"
+                | "SimpleDateType"
+                | "TimeType"
+                | "UUIDType"
+                | "TimeUUIDType"
+                | "LexicalUUIDType"
+                | "IntegerType"
+                | "DecimalType"
+        ),
+    }
 }
 
-/// Appends the byte-comparable form of `value` of type `class` (a class
-/// name without package; not `ReversedType`, which the caller applies by
-/// inverting the bytes). `None` for a type not [`known`] or a value that
-/// is not one of the type (a UUID not 16 bytes long, a time UUID not of
-/// version 1, ...), where Cassandra would have refused it.
-pub fn push(class: &str, value: &[u8], out: &mut Vec<u8>) -> Option<Pushed> {
+/// Appends the byte-comparable form of `value` of type `type_string`
+/// (not `ReversedType`, which the caller applies by inverting the bytes).
+/// `None` for a type not [`known`] or a value that is not one of the type
+/// (a UUID not 16 bytes long, a time UUID not of version 1, ...), where
+/// Cassandra would have refused it.
+pub fn push(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<Pushed> {
+    let class = class_name(type_string);
     // Byte-ordered types (`AbstractType.asComparableBytes`'s default):
     // escaped, and an empty value is bytes like any other.
     if matches!(
@@ -63,7 +71,7 @@ pub fn push(class: &str, value: &[u8], out: &mut Vec<u8>) -> Option<Pushed> {
         push_variable(value, out);
         return Some(Pushed::Bytes);
     }
-    if !known(class) {
+    if !known(type_string) {
         return None;
     }
     if value.is_empty() {
@@ -88,9 +96,35 @@ pub fn push(class: &str, value: &[u8], out: &mut Vec<u8>) -> Option<Pushed> {
         "LexicalUUIDType" => lexical_uuid(value, out),
         "IntegerType" => varint(value, out),
         "DecimalType" => decimal(value, out),
+        "TupleType" => tuple(type_string, value, out),
         _ => None,
     };
     pushed.map(|()| Pushed::Bytes)
+}
+
+/// TupleType.asComparableBytes (OSS50, `asComparableBytesNew`): trailing
+/// null fields dropped, each remaining field led by `40` (`3E` for a null
+/// field, or one whose type gives no bytes, as an empty int), then `38`.
+fn tuple(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let types = parameters(type_string);
+    let fields = tuple_fields(value, types.len())?;
+    let present = fields
+        .iter()
+        .rposition(Option::is_some)
+        .map_or(0, |i| i + 1);
+    for (field, ty) in fields[..present].iter().zip(&types) {
+        let Some(field) = field else {
+            out.push(NEXT_COMPONENT_NULL);
+            continue;
+        };
+        let separator = out.len();
+        out.push(NEXT_COMPONENT);
+        if push(ty, field, out)? == Pushed::NoSource {
+            out[separator] = NEXT_COMPONENT_NULL;
+        }
+    }
+    out.push(TERMINATOR);
+    Some(())
 }
 
 fn signed_fixed(value: &[u8], len: usize, out: &mut Vec<u8>) -> Option<()> {

@@ -906,6 +906,25 @@ fn random_uuid(rng: &mut impl rand::Rng, any_version: bool) -> Vec<u8> {
     u.to_vec()
 }
 
+/// A tuple<int, text> value: an int from a small range (so that texts
+/// decide ties), a short text or a null or missing second field.
+fn random_tuple(rng: &mut impl rand::Rng) -> Vec<u8> {
+    let mut v = 4i32.to_be_bytes().to_vec();
+    v.extend_from_slice(&rng.random_range(-50i32..50).to_be_bytes());
+    match rng.random_range(0..4) {
+        0 => {}
+        1 => v.extend_from_slice(&(-1i32).to_be_bytes()),
+        _ => {
+            let text: Vec<u8> = (0..rng.random_range(0..4))
+                .map(|_| rng.random_range(b'a'..=b'c'))
+                .collect();
+            v.extend_from_slice(&(text.len() as i32).to_be_bytes());
+            v.extend_from_slice(&text);
+        }
+    }
+    v
+}
+
 /// A minimal two's-complement varint of `len` random bytes.
 fn random_varint(rng: &mut impl rand::Rng, len: usize) -> Vec<u8> {
     let mut v: Vec<u8> = (0..len).map(|_| rng.random()).collect();
@@ -915,8 +934,8 @@ fn random_varint(rng: &mut impl rand::Rng, len: usize) -> Vec<u8> {
     v
 }
 
-/// Wide partitions clustered by uuid, timeuuid, varint, decimal (and a
-/// descending timeuuid) get a row index when written as BTI, and every
+/// Wide partitions clustered by uuid, timeuuid, varint, decimal,
+/// tuple<int, text> (and a descending timeuuid) get a row index when written as BTI, and every
 /// slice read through it equals the same slice of the big format (whose
 /// reader filters by the type's comparator, not by byte-comparable keys).
 #[test]
@@ -959,6 +978,15 @@ fn wide_partitions_of_newly_translated_types_get_row_indexes() {
                 })
                 .collect(),
         ),
+        (
+            format!(
+                "{}({},{})",
+                marshal("TupleType"),
+                marshal("Int32Type"),
+                marshal("UTF8Type")
+            ),
+            (0..600).map(|_| random_tuple(&mut rng)).collect(),
+        ),
     ];
     for (ty, values) in cases {
         let (bti, big, rows_len) = write_wide(&ty, &values);
@@ -966,6 +994,7 @@ fn wide_partitions_of_newly_translated_types_get_row_indexes() {
         // Bounds: stored values, and values that are not stored.
         let mut bounds: Vec<Vec<u8>> = values.iter().step_by(37).cloned().collect();
         bounds.extend(match ty.contains("UUID") {
+            _ if ty.contains("Tuple") => (0..10).map(|_| random_tuple(&mut rng)).collect(),
             true => (0..10)
                 .map(|_| random_uuid(&mut rng, !ty.contains("Time")))
                 .collect::<Vec<_>>(),
