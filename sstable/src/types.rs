@@ -90,7 +90,7 @@ pub fn cell_value_type<'a>(type_string: &'a str, path: &[u8]) -> Option<&'a str>
 }
 
 /// Orders two values of a type as Cassandra's comparator does, `None` for
-/// types Ilion cannot compare yet (collections, user types) and
+/// types Ilion cannot compare yet (user types, composite and custom types) and
 /// for values not of the type (UUIDs that are not 16 bytes, decimals
 /// without an unscaled value), so that no wrong order is ever assumed.
 ///
@@ -147,6 +147,21 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
             Some(signed(a)?.cmp(&signed(b)?))
         }
         "TupleType" => compare_tuples(type_string, a, b),
+        // Clustering collections are frozen; types inside a frozen one are
+        // written without FrozenType.
+        "FrozenType" => compare_values(parameters(type_string).first()?, a, b),
+        "ListType" | "SetType" | "MapType" => {
+            let params = parameters(type_string);
+            let expected = if class_name(type_string) == "MapType" {
+                2
+            } else {
+                1
+            };
+            if params.len() != expected {
+                return None;
+            }
+            compare_collections(&params, a, b)
+        }
         // BigDecimal.compareTo: by value, 1.0 and 1.00 equal.
         "DecimalType" => Some(Decimal::parse(a)?.numeric_cmp(&Decimal::parse(b)?)),
         _ => None,
@@ -228,12 +243,51 @@ const COMPARABLE: [&str; 21] = [
 pub fn has_comparator(type_string: &str) -> bool {
     let inner = unreversed(type_string);
     match class_name(inner) {
-        "TupleType" => {
+        "TupleType" | "FrozenType" | "ListType" | "SetType" | "MapType" => {
             let params = parameters(inner);
             !params.is_empty() && params.iter().all(|t| has_comparator(t))
         }
         class => COMPARABLE.contains(&class),
     }
+}
+
+/// The elements of a frozen collection value (protocol v3 form: an i32
+/// count, then each element as an i32 length and its bytes; a map's
+/// keys and values alternate, `per_entry` = 2). `None` for a null
+/// element, a short value or bytes left over.
+pub fn collection_elements(value: &[u8], per_entry: usize) -> Option<Vec<&[u8]>> {
+    let (count, mut rest) = value.split_first_chunk::<4>()?;
+    let count = usize::try_from(i32::from_be_bytes(*count)).ok()?;
+    // Each element takes at least its 4-byte length.
+    if count.checked_mul(per_entry * 4)? > rest.len() {
+        return None;
+    }
+    let mut elements = Vec::with_capacity(count * per_entry);
+    for _ in 0..count * per_entry {
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = usize::try_from(i32::from_be_bytes(*len)).ok()?;
+        let (element, tail) = tail.split_at_checked(len)?;
+        elements.push(element);
+        rest = tail;
+    }
+    rest.is_empty().then_some(elements)
+}
+
+/// `ListType.compareListOrSet` / `MapType.compareMaps` on frozen
+/// collections: element by element (a map's key, then its value), then
+/// the fewer elements first.
+fn compare_collections(types: &[&str], a: &[u8], b: &[u8]) -> Option<Ordering> {
+    let (ea, eb) = (
+        collection_elements(a, types.len())?,
+        collection_elements(b, types.len())?,
+    );
+    for (i, (x, y)) in ea.iter().zip(&eb).enumerate() {
+        let order = compare_values(types[i % types.len()], x, y)?;
+        if order != Ordering::Equal {
+            return Some(order);
+        }
+    }
+    Some(ea.len().cmp(&eb.len()))
 }
 
 /// The fields of a tuple value (`TupleType.split`): each a 4-byte

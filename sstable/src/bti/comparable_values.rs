@@ -9,7 +9,7 @@
 
 use super::byte_comparable::{push_variable, NEXT_COMPONENT, NEXT_COMPONENT_NULL, TERMINATOR};
 use crate::decimal::Decimal;
-use crate::types::{class_name, is_reversed, parameters, tuple_fields};
+use crate::types::{class_name, collection_elements, is_reversed, parameters, tuple_fields};
 
 /// What [`push`] did with a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub enum Pushed {
 /// Whether [`push`] knows the type (a type string, not `ReversedType`).
 pub fn known(type_string: &str) -> bool {
     match class_name(type_string) {
-        "TupleType" => {
+        "TupleType" | "FrozenType" | "ListType" | "SetType" | "MapType" => {
             let fields = parameters(type_string);
             !fields.is_empty() && fields.iter().all(|t| !is_reversed(t) && known(t))
         }
@@ -74,6 +74,9 @@ pub fn push(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<Pushed
     if !known(type_string) {
         return None;
     }
+    if class == "FrozenType" {
+        return push(parameters(type_string).first()?, value, out);
+    }
     if value.is_empty() {
         return Some(Pushed::NoSource);
     }
@@ -97,9 +100,41 @@ pub fn push(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<Pushed
         "IntegerType" => varint(value, out),
         "DecimalType" => decimal(value, out),
         "TupleType" => tuple(type_string, value, out),
+        "ListType" | "SetType" | "MapType" => collection(type_string, value, out),
         _ => None,
     };
     pushed.map(|()| Pushed::Bytes)
+}
+
+/// CollectionType.asComparableBytesListOrSet / MapType.asComparableBytesMap
+/// (frozen collections): each element (a map's key, then its value) led
+/// by `40` (`3E` when its type gives no bytes), then `38`.
+fn collection(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let types = parameters(type_string);
+    let expected = if class_name(type_string) == "MapType" {
+        2
+    } else {
+        1
+    };
+    if types.len() != expected {
+        return None;
+    }
+    for (i, element) in collection_elements(value, expected)?.iter().enumerate() {
+        push_component(types[i % expected], element, out)?;
+    }
+    out.push(TERMINATOR);
+    Some(())
+}
+
+/// One component of a `ByteSource.Multi`: `40` and the value, or `3E`
+/// alone for a value without bytes.
+fn push_component(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let separator = out.len();
+    out.push(NEXT_COMPONENT);
+    if push(type_string, value, out)? == Pushed::NoSource {
+        out[separator] = NEXT_COMPONENT_NULL;
+    }
+    Some(())
 }
 
 /// TupleType.asComparableBytes (OSS50, `asComparableBytesNew`): trailing
@@ -117,11 +152,7 @@ fn tuple(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<()> {
             out.push(NEXT_COMPONENT_NULL);
             continue;
         };
-        let separator = out.len();
-        out.push(NEXT_COMPONENT);
-        if push(ty, field, out)? == Pushed::NoSource {
-            out[separator] = NEXT_COMPONENT_NULL;
-        }
+        push_component(ty, field, out)?;
     }
     out.push(TERMINATOR);
     Some(())

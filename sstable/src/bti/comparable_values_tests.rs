@@ -531,3 +531,153 @@ fn tuple_byte_order_is_the_comparators_order() {
         }
     }
 }
+
+/// A frozen collection value: the element count, then each element as
+/// a 4-byte length and its bytes (a map's keys and values alternate).
+fn collection_value(count: usize, elements: &[&[u8]]) -> Vec<u8> {
+    let mut out = (count as i32).to_be_bytes().to_vec();
+    for e in elements {
+        out.extend_from_slice(&(e.len() as i32).to_be_bytes());
+        out.extend_from_slice(e);
+    }
+    out
+}
+
+#[test]
+fn frozen_collections_as_cassandra_encodes_them() {
+    // CollectionType.asComparableBytesListOrSet and
+    // MapType.asComparableBytesMap: ByteSource.Multi over the elements
+    // (40 before each, 3E for one without bytes), then 38.
+    let list = format!(
+        "{}({}({}))",
+        marshal("FrozenType"),
+        marshal("ListType"),
+        marshal("Int32Type")
+    );
+    let map = format!(
+        "{}({}({},{}))",
+        marshal("FrozenType"),
+        marshal("MapType"),
+        marshal("UTF8Type"),
+        marshal("BooleanType")
+    );
+    let one = 1i32.to_be_bytes();
+    let two = 2i32.to_be_bytes();
+    let enc = |ty: &str, v: &[u8]| {
+        let mut out = Vec::new();
+        assert_eq!(push(ty, v, &mut out), Some(Pushed::Bytes), "{ty}");
+        out
+    };
+    assert_eq!(
+        enc(&list, &collection_value(2, &[&one, &two])),
+        hex("40 80000001 40 80000002 38")
+    );
+    assert_eq!(enc(&list, &collection_value(0, &[])), hex("38"));
+    assert_eq!(enc(&list, &collection_value(1, &[b""])), hex("3E 38"));
+    assert_eq!(
+        enc(&map, &collection_value(1, &[b"a", &[1]])),
+        hex("40 61 00 40 01 38")
+    );
+    // An empty value has no bytes; a short one is not a collection.
+    assert_eq!(push(&list, &[], &mut Vec::new()), Some(Pushed::NoSource));
+    assert_eq!(
+        push(&list, &collection_value(2, &[&one]), &mut Vec::new()),
+        None
+    );
+}
+
+/// The order property for frozen list<int>, set<text> and
+/// map<int, frozen<list<varint>>>: element by element, then the shorter
+/// first.
+#[test]
+fn frozen_collection_byte_order_is_the_comparators_order() {
+    let mut rng = StdRng::seed_from_u64(0xC011);
+    let frozen = |inner: String| format!("{}({inner})", marshal("FrozenType"));
+    let list = frozen(format!("{}({})", marshal("ListType"), marshal("Int32Type")));
+    let set = frozen(format!("{}({})", marshal("SetType"), marshal("UTF8Type")));
+    let inner_list = format!("{}({})", marshal("ListType"), marshal("IntegerType"));
+    let map = frozen(format!(
+        "{}({},{inner_list})",
+        marshal("MapType"),
+        marshal("Int32Type")
+    ));
+    let small_int = |rng: &mut StdRng| rng.random_range(-2i32..2).to_be_bytes().to_vec();
+    let mut cases: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
+    cases.push((
+        list,
+        (0..150)
+            .map(|_| {
+                let n = rng.random_range(0..4);
+                let elements: Vec<Vec<u8>> = (0..n).map(|_| small_int(&mut rng)).collect();
+                let refs: Vec<&[u8]> = elements.iter().map(Vec::as_slice).collect();
+                collection_value(n, &refs)
+            })
+            .collect(),
+    ));
+    cases.push((
+        set,
+        (0..150)
+            .map(|_| {
+                let n = rng.random_range(0..3);
+                let mut elements: Vec<Vec<u8>> = (0..n)
+                    .map(|_| {
+                        (0..rng.random_range(0..3))
+                            .map(|_| rng.random_range(0..3u8))
+                            .collect()
+                    })
+                    .collect();
+                elements.sort();
+                elements.dedup();
+                let refs: Vec<&[u8]> = elements.iter().map(Vec::as_slice).collect();
+                collection_value(refs.len(), &refs)
+            })
+            .collect(),
+    ));
+    cases.push((
+        map,
+        (0..150)
+            .map(|_| {
+                let n = rng.random_range(0..3);
+                let mut elements: Vec<Vec<u8>> = Vec::new();
+                for k in 0..n {
+                    elements.push(
+                        (k as i32 * 2 + rng.random_range(0..2))
+                            .to_be_bytes()
+                            .to_vec(),
+                    );
+                    let m = rng.random_range(0..3);
+                    let items: Vec<Vec<u8>> = (0..m).map(|_| varint(&mut rng, 2)).collect();
+                    let refs: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+                    elements.push(collection_value(m, &refs));
+                }
+                let refs: Vec<&[u8]> = elements.iter().map(Vec::as_slice).collect();
+                collection_value(n, &refs)
+            })
+            .collect(),
+    ));
+    for (ty, mut values) in cases {
+        values.push(Vec::new());
+        for reversed in [false, true] {
+            let ty = if reversed {
+                format!("{}({ty})", marshal("ReversedType"))
+            } else {
+                ty.clone()
+            };
+            let types = [ty.clone(), marshal("Int32Type")];
+            let encode = |v: &[u8]| {
+                let bound = ClusteringBound {
+                    kind: PrefixKind::Clustering,
+                    values: vec![Some(v.to_vec()), Some(vec![0x7F; 4])],
+                };
+                clustering(&types, &bound).unwrap()
+            };
+            let encoded: Vec<Vec<u8>> = values.iter().map(|v| encode(v)).collect();
+            for (a, ea) in values.iter().zip(&encoded) {
+                for (b, eb) in values.iter().zip(&encoded) {
+                    let want = compare_values(&ty, a, b).unwrap();
+                    assert_eq!(ea.cmp(eb), want, "{ty} {a:02x?} {b:02x?}");
+                }
+            }
+        }
+    }
+}

@@ -777,22 +777,20 @@ fn wide_partitions_slice_as_the_big_format_does() {
 }
 
 /// Clustering types whose byte-comparable form Ilion does not know (here
-/// a frozen list) get no row index: Partitions.db points at the data,
-/// Rows.db stays empty, and slices (reading whole partitions) still equal
-/// the big format's.
+/// a frozen user type) get no row index: Partitions.db points at the
+/// data, Rows.db stays empty, and reads still equal the big format's.
 #[test]
 fn unknown_clustering_types_are_written_without_row_index() {
-    let list = "org.apache.cassandra.db.marshal.FrozenType(org.apache.cassandra.db.marshal.ListType(org.apache.cassandra.db.marshal.Int32Type))";
-    // A one-element list: the count, the element's length, the element
-    // (unsigned byte order is the list order for non-negative elements).
+    let udt = "org.apache.cassandra.db.marshal.FrozenType(org.apache.cassandra.db.marshal.UserType(ks,74,78:org.apache.cassandra.db.marshal.Int32Type))";
+    // One field: its length, then the int (unsigned byte order, which the
+    // writer falls back to, is the int order for non-negative values).
     let value = |i: u32| {
-        let mut v = 1u32.to_be_bytes().to_vec();
-        v.extend_from_slice(&4u32.to_be_bytes());
+        let mut v = 4u32.to_be_bytes().to_vec();
         v.extend_from_slice(&i.to_be_bytes());
         v
     };
     let values: Vec<Vec<u8>> = (0..400).map(value).collect();
-    let (bti, big, rows_len) = write_wide(list, &values);
+    let (bti, big, rows_len) = write_wide(udt, &values);
     assert_eq!(rows_len, 0);
     assert_eq!(bti.get(b"wide").unwrap(), big.get(b"wide").unwrap());
     // Without a comparator neither format slices (rather than guess).
@@ -925,6 +923,18 @@ fn random_tuple(rng: &mut impl rand::Rng) -> Vec<u8> {
     v
 }
 
+/// A frozen list<int> of 0 to 3 small ints: the count, then each element
+/// as a 4-byte length and the int.
+fn random_list(rng: &mut impl rand::Rng) -> Vec<u8> {
+    let n = rng.random_range(0..4u32);
+    let mut v = n.to_be_bytes().to_vec();
+    for _ in 0..n {
+        v.extend_from_slice(&4u32.to_be_bytes());
+        v.extend_from_slice(&rng.random_range(-20i32..20).to_be_bytes());
+    }
+    v
+}
+
 /// A minimal two's-complement varint of `len` random bytes.
 fn random_varint(rng: &mut impl rand::Rng, len: usize) -> Vec<u8> {
     let mut v: Vec<u8> = (0..len).map(|_| rng.random()).collect();
@@ -935,7 +945,7 @@ fn random_varint(rng: &mut impl rand::Rng, len: usize) -> Vec<u8> {
 }
 
 /// Wide partitions clustered by uuid, timeuuid, varint, decimal,
-/// tuple<int, text> (and a descending timeuuid) get a row index when written as BTI, and every
+/// frozen list<int>, tuple<int, text> (and a descending timeuuid) get a row index when written as BTI, and every
 /// slice read through it equals the same slice of the big format (whose
 /// reader filters by the type's comparator, not by byte-comparable keys).
 #[test]
@@ -980,6 +990,15 @@ fn wide_partitions_of_newly_translated_types_get_row_indexes() {
         ),
         (
             format!(
+                "{}({}({}))",
+                marshal("FrozenType"),
+                marshal("ListType"),
+                marshal("Int32Type")
+            ),
+            (0..600).map(|_| random_list(&mut rng)).collect(),
+        ),
+        (
+            format!(
                 "{}({},{})",
                 marshal("TupleType"),
                 marshal("Int32Type"),
@@ -995,6 +1014,7 @@ fn wide_partitions_of_newly_translated_types_get_row_indexes() {
         let mut bounds: Vec<Vec<u8>> = values.iter().step_by(37).cloned().collect();
         bounds.extend(match ty.contains("UUID") {
             _ if ty.contains("Tuple") => (0..10).map(|_| random_tuple(&mut rng)).collect(),
+            _ if ty.contains("List") => (0..10).map(|_| random_list(&mut rng)).collect(),
             true => (0..10)
                 .map(|_| random_uuid(&mut rng, !ty.contains("Time")))
                 .collect::<Vec<_>>(),
