@@ -90,7 +90,7 @@ pub fn cell_value_type<'a>(type_string: &'a str, path: &[u8]) -> Option<&'a str>
 }
 
 /// Orders two values of a type as Cassandra's comparator does, `None` for
-/// types Ilion cannot compare yet (user types, composite and custom types) and
+/// types Ilion cannot compare yet (composite and custom types) and
 /// for values not of the type (UUIDs that are not 16 bytes, decimals
 /// without an unscaled value), so that no wrong order is ever assumed.
 ///
@@ -146,7 +146,9 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
             };
             Some(signed(a)?.cmp(&signed(b)?))
         }
-        "TupleType" => compare_tuples(type_string, a, b),
+        // A user type is a tuple with field names (UserType extends
+        // TupleType).
+        "TupleType" | "UserType" => compare_tuples(type_string, a, b),
         // Clustering collections are frozen; types inside a frozen one are
         // written without FrozenType.
         "FrozenType" => compare_values(parameters(type_string).first()?, a, b),
@@ -243,12 +245,32 @@ const COMPARABLE: [&str; 21] = [
 pub fn has_comparator(type_string: &str) -> bool {
     let inner = unreversed(type_string);
     match class_name(inner) {
-        "TupleType" | "FrozenType" | "ListType" | "SetType" | "MapType" => {
+        "TupleType" | "UserType" => {
+            tuple_field_types(inner).is_some_and(|f| f.iter().all(|t| has_comparator(t)))
+        }
+        "FrozenType" | "ListType" | "SetType" | "MapType" => {
             let params = parameters(inner);
             !params.is_empty() && params.iter().all(|t| has_comparator(t))
         }
         class => COMPARABLE.contains(&class),
     }
+}
+
+/// The field types of a tuple (`TupleType(A,B)`) or of a user type, a
+/// tuple with names (`UserType(keyspace,hexname,hexfield:A,...)`);
+/// `None` for other types or no fields.
+pub fn tuple_field_types(type_string: &str) -> Option<Vec<&str>> {
+    let params = parameters(type_string);
+    let fields: Vec<&str> = match class_name(type_string) {
+        "TupleType" => params,
+        "UserType" => params
+            .iter()
+            .skip(2)
+            .map(|f| f.split_once(':').map(|(_, t)| t))
+            .collect::<Option<_>>()?,
+        _ => return None,
+    };
+    (!fields.is_empty()).then_some(fields)
 }
 
 /// The elements of a frozen collection value (protocol v3 form: an i32
@@ -319,7 +341,7 @@ pub fn tuple_fields(value: &[u8], count: usize) -> Option<Vec<Option<&[u8]>>> {
 /// when one tuple runs out of fields, equal if the other's remaining
 /// fields are all null, else the shorter first.
 fn compare_tuples(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering> {
-    let types = parameters(type_string);
+    let types = tuple_field_types(type_string)?;
     let (fa, fb) = (tuple_fields(a, types.len())?, tuple_fields(b, types.len())?);
     let mut i = 0;
     while i < fa.len() && i < fb.len() {

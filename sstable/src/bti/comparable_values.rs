@@ -9,7 +9,9 @@
 
 use super::byte_comparable::{push_variable, NEXT_COMPONENT, NEXT_COMPONENT_NULL, TERMINATOR};
 use crate::decimal::Decimal;
-use crate::types::{class_name, collection_elements, is_reversed, parameters, tuple_fields};
+use crate::types::{
+    class_name, collection_elements, is_reversed, parameters, tuple_field_types, tuple_fields,
+};
 
 /// What [`push`] did with a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +27,9 @@ pub enum Pushed {
 /// Whether [`push`] knows the type (a type string, not `ReversedType`).
 pub fn known(type_string: &str) -> bool {
     match class_name(type_string) {
-        "TupleType" | "FrozenType" | "ListType" | "SetType" | "MapType" => {
+        "TupleType" | "UserType" => tuple_field_types(type_string)
+            .is_some_and(|f| f.iter().all(|t| !is_reversed(t) && known(t))),
+        "FrozenType" | "ListType" | "SetType" | "MapType" => {
             let fields = parameters(type_string);
             !fields.is_empty() && fields.iter().all(|t| !is_reversed(t) && known(t))
         }
@@ -99,7 +103,7 @@ pub fn push(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<Pushed
         "LexicalUUIDType" => lexical_uuid(value, out),
         "IntegerType" => varint(value, out),
         "DecimalType" => decimal(value, out),
-        "TupleType" => tuple(type_string, value, out),
+        "TupleType" | "UserType" => tuple(type_string, value, out),
         "ListType" | "SetType" | "MapType" => collection(type_string, value, out),
         _ => None,
     };
@@ -137,11 +141,12 @@ fn push_component(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<
     Some(())
 }
 
-/// TupleType.asComparableBytes (OSS50, `asComparableBytesNew`): trailing
+/// TupleType.asComparableBytes (OSS50, `asComparableBytesNew`; a user
+/// type inherits it): trailing
 /// null fields dropped, each remaining field led by `40` (`3E` for a null
 /// field, or one whose type gives no bytes, as an empty int), then `38`.
 fn tuple(type_string: &str, value: &[u8], out: &mut Vec<u8>) -> Option<()> {
-    let types = parameters(type_string);
+    let types = tuple_field_types(type_string)?;
     let fields = tuple_fields(value, types.len())?;
     let present = fields
         .iter()

@@ -443,6 +443,17 @@ fn tuples_as_cassandra_encodes_them() {
     // An empty int has no source: the null separator.
     assert_eq!(enc(&[Some(b""), Some(b"a")]), hex("3E 40 61 00 38"));
     assert_eq!(enc(&[None, None]), hex("38"));
+    // A user type is a tuple with field names: the same bytes.
+    let udt = format!(
+        "{}(ks,74,61:{},62:{})",
+        marshal("UserType"),
+        marshal("Int32Type"),
+        marshal("UTF8Type")
+    );
+    let value = tuple_value(&[Some(&one), Some(b"a")]);
+    let mut out = Vec::new();
+    assert_eq!(push(&udt, &value, &mut out), Some(Pushed::Bytes));
+    assert_eq!(out, hex("40 80000001 40 61 00 38"));
     // More fields than the type has, or a short field: not a tuple.
     let three = tuple_value(&[Some(&one), Some(b"a"), Some(b"b")]);
     assert_eq!(push(&ty, &three, &mut Vec::new()), None);
