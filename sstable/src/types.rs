@@ -146,6 +146,7 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
             };
             Some(signed(a)?.cmp(&signed(b)?))
         }
+        _ if too_deep(type_string) => None,
         // A user type is a tuple with field names (UserType extends
         // TupleType).
         "TupleType" | "UserType" => compare_tuples(type_string, a, b),
@@ -243,6 +244,9 @@ const COMPARABLE: [&str; 21] = [
 
 /// Whether [`compare_values`] orders values of this type.
 pub fn has_comparator(type_string: &str) -> bool {
+    if too_deep(type_string) {
+        return false;
+    }
     let inner = unreversed(type_string);
     match class_name(inner) {
         "TupleType" | "UserType" => {
@@ -254,6 +258,30 @@ pub fn has_comparator(type_string: &str) -> bool {
         }
         class => COMPARABLE.contains(&class),
     }
+}
+
+/// The deepest nesting of composite types (tuples, frozen collections,
+/// user types) translated or compared: deeper type strings, which only a
+/// damaged serialization header would hold, are refused rather than
+/// recursed into.
+const MAX_NESTING: usize = 32;
+
+/// Whether the type string nests parameters deeper than [`MAX_NESTING`].
+pub(crate) fn too_deep(type_string: &str) -> bool {
+    let mut depth = 0usize;
+    for b in type_string.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return true;
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The field types of a tuple (`TupleType(A,B)`) or of a user type, a
@@ -666,6 +694,15 @@ mod tests {
             None
         );
         assert!(has_comparator(&tuple));
+        // A nesting only a damaged header holds is refused, not recursed.
+        let deep = format!(
+            "{}{}{}",
+            format!("{}(", t("FrozenType")).repeat(100_000),
+            t("Int32Type"),
+            ")".repeat(100_000)
+        );
+        assert!(!has_comparator(&deep));
+        assert_eq!(compare_values(&deep, &[0, 0, 0, 1], &[0, 0, 0, 2]), None);
         // TimeType is byte-ordered (unsigned).
         assert_eq!(
             compare_values(&t("TimeType"), &[0x80, 0, 0, 0, 0, 0, 0, 0], &[0; 8]),

@@ -1,6 +1,7 @@
-//! The byte-comparable form of one value of a simple type, as each
-//! Cassandra 5.0 type's `asComparableBytes` produces it for
-//! `ByteComparable.Version.OSS50` (the version BTI tries use).
+//! The byte-comparable form of one value of a type (simple types,
+//! tuples, user types, frozen collections), as each Cassandra 5.0 type's
+//! `asComparableBytes` produces it for `ByteComparable.Version.OSS50` (the
+//! version BTI tries use).
 //!
 //! Every form here is prefix-free or, for the escaped variable-length
 //! types, weakly prefix-free (a prefix is always followed by `FE`/`FF`,
@@ -10,7 +11,8 @@
 use super::byte_comparable::{push_variable, NEXT_COMPONENT, NEXT_COMPONENT_NULL, TERMINATOR};
 use crate::decimal::Decimal;
 use crate::types::{
-    class_name, collection_elements, is_reversed, parameters, tuple_field_types, tuple_fields,
+    class_name, collection_elements, is_reversed, parameters, too_deep, tuple_field_types,
+    tuple_fields,
 };
 
 /// What [`push`] did with a value.
@@ -26,6 +28,9 @@ pub enum Pushed {
 
 /// Whether [`push`] knows the type (a type string, not `ReversedType`).
 pub fn known(type_string: &str) -> bool {
+    if too_deep(type_string) {
+        return false;
+    }
     match class_name(type_string) {
         "TupleType" | "UserType" => tuple_field_types(type_string)
             .is_some_and(|f| f.iter().all(|t| !is_reversed(t) && known(t))),

@@ -589,6 +589,14 @@ fn frozen_collections_as_cassandra_encodes_them() {
         enc(&map, &collection_value(1, &[b"a", &[1]])),
         hex("40 61 00 40 01 38")
     );
+    let deep = format!(
+        "{}{}{}",
+        format!("{}(", marshal("ListType")).repeat(100_000),
+        marshal("Int32Type"),
+        ")".repeat(100_000)
+    );
+    assert!(!known(&deep));
+    assert_eq!(push(&deep, &[0, 0, 0, 0], &mut Vec::new()), None);
     // An empty value has no bytes; a short one is not a collection.
     assert_eq!(push(&list, &[], &mut Vec::new()), Some(Pushed::NoSource));
     assert_eq!(
