@@ -14,7 +14,7 @@ use number::{java_big_decimal, java_double, java_float, varint_decimal};
 use std::fmt::Write as _;
 use time::{duration, simple_date, time_of_day, timestamp_millis};
 
-mod number;
+pub(crate) mod number;
 mod parse;
 mod time;
 

@@ -91,6 +91,7 @@ mod cursor;
 pub mod data_layout;
 pub mod data_reader;
 pub mod data_writer;
+pub(crate) mod decimal;
 pub mod descriptor;
 mod error;
 pub mod index;

@@ -403,8 +403,17 @@ mod tests {
         assert!(comparable(&[
             "org.apache.cassandra.db.marshal.UUIDType".to_string()
         ]));
-        assert!(!comparable(&[
+        assert!(comparable(&[
             "org.apache.cassandra.db.marshal.DecimalType".to_string()
+        ]));
+        assert!(!comparable(&[
+            "org.apache.cassandra.db.marshal.DurationType".to_string()
+        ]));
+        assert!(comparable(&[
+            "org.apache.cassandra.db.marshal.FrozenType(org.apache.cassandra.db.marshal.UserType(ks,74,78:org.apache.cassandra.db.marshal.Int32Type))".to_string()
+        ]));
+        assert!(comparable(&[
+            "org.apache.cassandra.db.marshal.FrozenType(org.apache.cassandra.db.marshal.ListType(org.apache.cassandra.db.marshal.Int32Type))".to_string()
         ]));
     }
 }

@@ -2,6 +2,7 @@
 //! type strings (`org.apache.cassandra.db.marshal.Int32Type`,
 //! `...ReversedType(...)`, ...).
 
+use crate::decimal::Decimal;
 use std::cmp::Ordering;
 
 /// The package Cassandra's type classes live in.
@@ -89,9 +90,9 @@ pub fn cell_value_type<'a>(type_string: &'a str, path: &[u8]) -> Option<&'a str>
 }
 
 /// Orders two values of a type as Cassandra's comparator does, `None` for
-/// types Ilion cannot compare yet (decimals, lexical UUIDs, collections,
-/// tuples, user types) and for UUIDs that are not 16 bytes, so that no
-/// wrong order is ever assumed.
+/// types Ilion cannot compare yet (composite and custom types) and
+/// for values not of the type (UUIDs that are not 16 bytes, decimals
+/// without an unscaled value), so that no wrong order is ever assumed.
 ///
 /// An empty value sorts before every other value; `ReversedType` inverts
 /// the order of the type it wraps.
@@ -117,11 +118,13 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
         Some(a.cmp(&b))
     };
     match class_name(type_string) {
-        "BytesType" | "UTF8Type" | "AsciiType" | "InetAddressType" | "BooleanType" => {
-            Some(a.cmp(b))
-        }
+        // Byte-ordered types, TimeType among them (its values, nanoseconds
+        // of a day, are never negative).
+        "BytesType" | "UTF8Type" | "AsciiType" | "InetAddressType" | "TimeType" => Some(a.cmp(b)),
+        // False (00) before true (anything else).
+        "BooleanType" => Some((a[0] != 0).cmp(&(b[0] != 0))),
         "Int32Type" | "LongType" | "ShortType" | "ByteType" | "TimestampType" | "DateType"
-        | "TimeType" | "CounterColumnType" => signed(a, b),
+        | "CounterColumnType" => signed(a, b),
         // Days since the epoch, offset by 2^31: unsigned.
         "SimpleDateType" => (a.len() == 4 && b.len() == 4).then(|| a.cmp(b)),
         "FloatType" => {
@@ -135,6 +138,35 @@ pub fn compare_values(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering>
         "IntegerType" => Some(compare_varints(a, b)),
         "UUIDType" => Some(compare_uuids(a.try_into().ok()?, b.try_into().ok()?)),
         "TimeUUIDType" => Some(compare_timeuuids(a.try_into().ok()?, b.try_into().ok()?)),
+        // java.util.UUID.compareTo: both halves as signed longs.
+        "LexicalUUIDType" => {
+            let signed = |x: &[u8]| -> Option<(i64, i64)> {
+                let (msb, lsb) = uuid_halves(x.try_into().ok()?);
+                Some((msb as i64, lsb as i64))
+            };
+            Some(signed(a)?.cmp(&signed(b)?))
+        }
+        _ if too_deep(type_string) => None,
+        // A user type is a tuple with field names (UserType extends
+        // TupleType).
+        "TupleType" | "UserType" => compare_tuples(type_string, a, b),
+        // Clustering collections are frozen; types inside a frozen one are
+        // written without FrozenType.
+        "FrozenType" => compare_values(parameters(type_string).first()?, a, b),
+        "ListType" | "SetType" | "MapType" => {
+            let params = parameters(type_string);
+            let expected = if class_name(type_string) == "MapType" {
+                2
+            } else {
+                1
+            };
+            if params.len() != expected {
+                return None;
+            }
+            compare_collections(&params, a, b)
+        }
+        // BigDecimal.compareTo: by value, 1.0 and 1.00 equal.
+        "DecimalType" => Some(Decimal::parse(a)?.numeric_cmp(&Decimal::parse(b)?)),
         _ => None,
     }
 }
@@ -186,7 +218,7 @@ fn compare_timeuuids(a: &[u8; 16], b: &[u8; 16]) -> Ordering {
 }
 
 /// The types [`compare_values`] orders (directly or reversed).
-const COMPARABLE: [&str; 19] = [
+const COMPARABLE: [&str; 21] = [
     "BytesType",
     "UTF8Type",
     "AsciiType",
@@ -206,11 +238,158 @@ const COMPARABLE: [&str; 19] = [
     "IntegerType",
     "UUIDType",
     "TimeUUIDType",
+    "LexicalUUIDType",
+    "DecimalType",
 ];
 
 /// Whether [`compare_values`] orders values of this type.
 pub fn has_comparator(type_string: &str) -> bool {
-    COMPARABLE.contains(&class_name(unreversed(type_string)))
+    if too_deep(type_string) {
+        return false;
+    }
+    let inner = unreversed(type_string);
+    match class_name(inner) {
+        "TupleType" | "UserType" => {
+            tuple_field_types(inner).is_some_and(|f| f.iter().all(|t| has_comparator(t)))
+        }
+        "FrozenType" | "ListType" | "SetType" | "MapType" => {
+            let params = parameters(inner);
+            !params.is_empty() && params.iter().all(|t| has_comparator(t))
+        }
+        class => COMPARABLE.contains(&class),
+    }
+}
+
+/// The deepest nesting of composite types (tuples, frozen collections,
+/// user types) translated or compared: deeper type strings, which only a
+/// damaged serialization header would hold, are refused rather than
+/// recursed into.
+const MAX_NESTING: usize = 32;
+
+/// Whether the type string nests parameters deeper than [`MAX_NESTING`].
+pub(crate) fn too_deep(type_string: &str) -> bool {
+    let mut depth = 0usize;
+    for b in type_string.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return true;
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The field types of a tuple (`TupleType(A,B)`) or of a user type, a
+/// tuple with names (`UserType(keyspace,hexname,hexfield:A,...)`);
+/// `None` for other types or no fields.
+pub fn tuple_field_types(type_string: &str) -> Option<Vec<&str>> {
+    let params = parameters(type_string);
+    let fields: Vec<&str> = match class_name(type_string) {
+        "TupleType" => params,
+        "UserType" => params
+            .iter()
+            .skip(2)
+            .map(|f| f.split_once(':').map(|(_, t)| t))
+            .collect::<Option<_>>()?,
+        _ => return None,
+    };
+    (!fields.is_empty()).then_some(fields)
+}
+
+/// The elements of a frozen collection value (protocol v3 form: an i32
+/// count, then each element as an i32 length and its bytes; a map's
+/// keys and values alternate, `per_entry` = 2). `None` for a null
+/// element, a short value or bytes left over.
+pub fn collection_elements(value: &[u8], per_entry: usize) -> Option<Vec<&[u8]>> {
+    let (count, mut rest) = value.split_first_chunk::<4>()?;
+    let count = usize::try_from(i32::from_be_bytes(*count)).ok()?;
+    // Each element takes at least its 4-byte length.
+    if count.checked_mul(per_entry * 4)? > rest.len() {
+        return None;
+    }
+    let mut elements = Vec::with_capacity(count * per_entry);
+    for _ in 0..count * per_entry {
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = usize::try_from(i32::from_be_bytes(*len)).ok()?;
+        let (element, tail) = tail.split_at_checked(len)?;
+        elements.push(element);
+        rest = tail;
+    }
+    rest.is_empty().then_some(elements)
+}
+
+/// `ListType.compareListOrSet` / `MapType.compareMaps` on frozen
+/// collections: element by element (a map's key, then its value), then
+/// the fewer elements first.
+fn compare_collections(types: &[&str], a: &[u8], b: &[u8]) -> Option<Ordering> {
+    let (ea, eb) = (
+        collection_elements(a, types.len())?,
+        collection_elements(b, types.len())?,
+    );
+    for (i, (x, y)) in ea.iter().zip(&eb).enumerate() {
+        let order = compare_values(types[i % types.len()], x, y)?;
+        if order != Ordering::Equal {
+            return Some(order);
+        }
+    }
+    Some(ea.len().cmp(&eb.len()))
+}
+
+/// The fields of a tuple value (`TupleType.split`): each a 4-byte
+/// big-endian length (negative: null) and the bytes; trailing fields may
+/// be missing. `None` when the value does not split into at most `count`
+/// fields.
+pub fn tuple_fields(value: &[u8], count: usize) -> Option<Vec<Option<&[u8]>>> {
+    let mut fields = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        if fields.len() == count {
+            return None;
+        }
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = i32::from_be_bytes(*len);
+        if len < 0 {
+            fields.push(None);
+            rest = tail;
+        } else {
+            let (field, tail) = tail.split_at_checked(len as usize)?;
+            fields.push(Some(field));
+            rest = tail;
+        }
+    }
+    Some(fields)
+}
+
+/// `TupleType.compareCustom`: field by field, a null before any value;
+/// when one tuple runs out of fields, equal if the other's remaining
+/// fields are all null, else the shorter first.
+fn compare_tuples(type_string: &str, a: &[u8], b: &[u8]) -> Option<Ordering> {
+    let types = tuple_field_types(type_string)?;
+    let (fa, fb) = (tuple_fields(a, types.len())?, tuple_fields(b, types.len())?);
+    let mut i = 0;
+    while i < fa.len() && i < fb.len() {
+        let order = match (fa[i], fb[i]) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(x), Some(y)) => compare_values(types[i], x, y)?,
+        };
+        if order != Ordering::Equal {
+            return Some(order);
+        }
+        i += 1;
+    }
+    let all_null = |rest: &[Option<&[u8]>]| rest.iter().all(Option::is_none);
+    Some(match (all_null(&fa[i..]), all_null(&fb[i..])) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, _) => Ordering::Greater,
+    })
 }
 
 /// Java's `Double.compare`: NaN above everything (all NaNs equal), −0.0
@@ -444,5 +623,90 @@ mod tests {
         assert_eq!(compare_values(&t("UUIDType"), &[1; 15], &[1; 16]), None);
         assert_eq!(compare_values(&t("UUIDType"), &[], &[1; 16]), Some(Less));
         assert!(has_comparator(&t("UUIDType")) && has_comparator(&t("TimeUUIDType")));
+        // LexicalUUIDType: java.util.UUID.compareTo, signed halves.
+        assert_eq!(
+            cmp(
+                "LexicalUUIDType",
+                "80000000-0000-0000-0000-000000000000",
+                "7fffffff-ffff-ffff-ffff-ffffffffffff"
+            ),
+            Some(Less)
+        );
+        assert_eq!(
+            cmp(
+                "LexicalUUIDType",
+                "00000000-0000-0000-8000-000000000000",
+                "00000000-0000-0000-0000-000000000000"
+            ),
+            Some(Less)
+        );
+    }
+
+    #[test]
+    fn decimals_booleans_and_times_order_as_cassandra() {
+        use Ordering::*;
+        // DecimalType: BigDecimal.compareTo; serialised as a 4-byte scale
+        // and the unscaled two's-complement value.
+        let dec = |unscaled: &[u8], scale: i32| {
+            let mut v = scale.to_be_bytes().to_vec();
+            v.extend_from_slice(unscaled);
+            v
+        };
+        let cmp = |a: &[u8], b: &[u8]| compare_values(&t("DecimalType"), a, b);
+        assert_eq!(cmp(&dec(&[1], 0), &dec(&[100], 2)), Some(Equal), "1 = 1.00");
+        assert_eq!(cmp(&dec(&[11], 1), &dec(&[1], 0)), Some(Greater), "1.1 > 1");
+        assert_eq!(
+            cmp(&dec(&[0xF5], 1), &dec(&[0xFF], 0)),
+            Some(Less),
+            "-1.1 < -1"
+        );
+        assert_eq!(
+            cmp(&dec(&[5], -3), &dec(&[0x13, 0x88], 0)),
+            Some(Equal),
+            "5E+3 = 5000"
+        );
+        assert_eq!(
+            cmp(&dec(&[0], 9), &dec(&[0xFF], 30)),
+            Some(Greater),
+            "0 > -1e-30"
+        );
+        assert_eq!(cmp(&[], &dec(&[0], 0)), Some(Less), "empty first");
+        // BooleanType: false, then any other byte, all equal.
+        let b = |a: u8, c: u8| compare_values(&t("BooleanType"), &[a], &[c]);
+        assert_eq!(b(0, 1), Some(Less));
+        assert_eq!(b(2, 1), Some(Equal));
+        // TupleType.compareCustom: a null field first; missing trailing
+        // fields equal nulls; a shorter tuple before a longer one.
+        let tuple = format!("{}({},{})", t("TupleType"), t("Int32Type"), t("UTF8Type"));
+        let field = |v: &[u8]| {
+            let mut out = (v.len() as i32).to_be_bytes().to_vec();
+            out.extend_from_slice(v);
+            out
+        };
+        let null = (-1i32).to_be_bytes().to_vec();
+        let one = field(&1i32.to_be_bytes());
+        let tc = |a: &[u8], b: &[u8]| compare_values(&tuple, a, b);
+        assert_eq!(tc(&one, &[one.clone(), null.clone()].concat()), Some(Equal));
+        assert_eq!(tc(&one, &[one.clone(), field(b"")].concat()), Some(Less));
+        assert_eq!(tc(&[null.clone(), field(b"z")].concat(), &one), Some(Less));
+        assert_eq!(
+            tc(&[one.clone(), one.clone(), one.clone()].concat(), &one),
+            None
+        );
+        assert!(has_comparator(&tuple));
+        // A nesting only a damaged header holds is refused, not recursed.
+        let deep = format!(
+            "{}{}{}",
+            format!("{}(", t("FrozenType")).repeat(100_000),
+            t("Int32Type"),
+            ")".repeat(100_000)
+        );
+        assert!(!has_comparator(&deep));
+        assert_eq!(compare_values(&deep, &[0, 0, 0, 1], &[0, 0, 0, 2]), None);
+        // TimeType is byte-ordered (unsigned).
+        assert_eq!(
+            compare_values(&t("TimeType"), &[0x80, 0, 0, 0, 0, 0, 0, 0], &[0; 8]),
+            Some(Greater)
+        );
     }
 }

@@ -3,23 +3,24 @@
 //! prefixes: byte strings whose unsigned lexicographic order is the typed
 //! order, so that a trie over them is ordered as the SSTable is.
 
+use super::comparable_values::{self, Pushed};
 use crate::clustering::{ClusteringBound, ClusteringValue, PrefixKind};
 use crate::murmur3::token_of_hash;
 use crate::partitioner::{Partitioner, Token};
-use crate::types::{class_name, is_reversed, unreversed};
+use crate::types::{is_reversed, unreversed};
 
 /// Separator before each component of a multi-component value.
 pub const NEXT_COMPONENT: u8 = 0x40;
 /// Separator standing for a null component (no value bytes follow), in
 /// either order.
-const NEXT_COMPONENT_NULL: u8 = 0x3E;
+pub(crate) const NEXT_COMPONENT_NULL: u8 = 0x3E;
 /// Separator standing for the empty value of a fixed-length type (no
 /// value bytes follow).
 const NEXT_COMPONENT_EMPTY: u8 = 0x3F;
 /// [`NEXT_COMPONENT_EMPTY`] under a reversed type.
 const NEXT_COMPONENT_EMPTY_REVERSED: u8 = 0x41;
 /// The end of a complete sequence (a partition key, a row clustering).
-const TERMINATOR: u8 = 0x38;
+pub(crate) const TERMINATOR: u8 = 0x38;
 /// Ends a bound that sorts before every sequence it is a prefix of.
 const LT_NEXT_COMPONENT: u8 = 0x20;
 /// Ends a bound that sorts after every sequence it is a prefix of.
@@ -101,8 +102,9 @@ fn push_long(value: i64, out: &mut Vec<u8>) {
 }
 
 /// Appends one clustering value of type `type_string` (its separator
-/// included); `false` when Ilion does not know the type's byte-comparable
-/// form.
+/// included), as `ClusteringComparator.asByteComparable` does; `false`
+/// when Ilion does not know the type's byte-comparable form or the value
+/// is not one of the type.
 fn push_value(type_string: &str, value: &ClusteringValue, out: &mut Vec<u8>) -> bool {
     let reversed = is_reversed(type_string);
     let Some(value) = value else {
@@ -110,86 +112,40 @@ fn push_value(type_string: &str, value: &ClusteringValue, out: &mut Vec<u8>) -> 
         out.push(NEXT_COMPONENT_NULL);
         return true;
     };
-    let variable = matches!(
-        class_name(unreversed(type_string)),
-        "UTF8Type" | "AsciiType" | "BytesType"
-    );
-    // Fixed-length types have no bytes for an empty value; text and blobs
-    // encode it as any other (a lone 00).
-    if value.is_empty() && !variable {
-        out.push(if reversed {
-            NEXT_COMPONENT_EMPTY_REVERSED
-        } else {
-            NEXT_COMPONENT_EMPTY
-        });
-        return true;
-    }
+    let separator = out.len();
     out.push(NEXT_COMPONENT);
     let start = out.len();
-    let signed_fixed = |len: usize, out: &mut Vec<u8>| {
-        if value.len() != len {
-            return false;
-        }
-        out.extend_from_slice(value);
-        out[start] ^= 0x80;
-        true
-    };
-    let known = match class_name(unreversed(type_string)) {
-        "UTF8Type" | "AsciiType" | "BytesType" => {
-            push_variable(value, out);
+    match comparable_values::push(unreversed(type_string), value, out) {
+        None => false,
+        // A type with no bytes for the value (an empty fixed-length
+        // value): a separator of its own, which ReversedType moves above
+        // the values rather than inverting.
+        Some(Pushed::NoSource) => {
+            out.truncate(separator);
+            out.push(if reversed {
+                NEXT_COMPONENT_EMPTY_REVERSED
+            } else {
+                NEXT_COMPONENT_EMPTY
+            });
             true
         }
-        "Int32Type" => signed_fixed(4, out),
-        "LongType" | "TimestampType" | "DateType" => signed_fixed(8, out),
-        "ShortType" => signed_fixed(2, out),
-        "ByteType" => signed_fixed(1, out),
-        "FloatType" | "DoubleType" => {
-            let len = if class_name(unreversed(type_string)) == "FloatType" {
-                4
-            } else {
-                8
-            };
-            // IEEE order: the sign bit flipped, and for a negative number
-            // every other bit too.
-            if value.len() != len {
-                false
-            } else {
-                let negative = value[0] & 0x80 != 0;
-                out.extend(value.iter().map(|b| if negative { !b } else { *b }));
-                if !negative {
-                    out[start] ^= 0x80;
+        Some(Pushed::Bytes) => {
+            // ReversedType.asComparableBytes: every byte inverted.
+            if reversed {
+                for b in &mut out[start..] {
+                    *b = !*b;
                 }
-                true
             }
-        }
-        _ => false,
-    };
-    if known && reversed {
-        for b in &mut out[start..] {
-            *b = !*b;
+            true
         }
     }
-    known
 }
 
 /// Whether every type has a byte-comparable form Ilion knows.
 pub fn clustering_types_supported(types: &[String]) -> bool {
-    types.iter().all(|t| {
-        matches!(
-            class_name(unreversed(t)),
-            "UTF8Type"
-                | "AsciiType"
-                | "BytesType"
-                | "Int32Type"
-                | "LongType"
-                | "TimestampType"
-                | "DateType"
-                | "ShortType"
-                | "ByteType"
-                | "FloatType"
-                | "DoubleType"
-        )
-    })
+    types
+        .iter()
+        .all(|t| comparable_values::known(unreversed(t)))
 }
 
 /// The byte that ends a prefix of `kind`: where it sorts against the

@@ -312,19 +312,26 @@ pub fn write_row_index(
     if blocks.len() < 2 {
         return Ok(None);
     }
-    let encode = |b: &ClusteringBound| {
-        byte_comparable::clustering(types, b).ok_or_else(|| Error::Unsupported {
-            path: std::path::PathBuf::from("Rows.db"),
-            what: format!("row indexes over clustering types {types:?}"),
-        })
-    };
+    // Every bound is translated before anything is written: a value
+    // without a byte-comparable form (one not of its type, which Cassandra
+    // would have refused) leaves the partition without a row index, as an
+    // unknown type does.
+    let mut encoded = Vec::with_capacity(blocks.len());
+    for block in &blocks {
+        let first = byte_comparable::clustering(types, &block.first);
+        let last = byte_comparable::clustering(types, &block.last);
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(None);
+        };
+        encoded.push((first, last));
+    }
     let mut writer: TrieWriter<RowPayload> = TrieWriter::new();
     let mut prev_max: Option<Vec<u8>> = None;
     let mut prev_sep = Vec::new();
-    for block in &blocks {
+    for (block, (first, last)) in blocks.iter().zip(encoded) {
         let sep = match &prev_max {
             None => Vec::new(),
-            Some(max) => separator_gt(max, &encode(&block.first)?),
+            Some(max) => separator_gt(max, &first),
         };
         writer.add(
             &sep,
@@ -335,7 +342,7 @@ pub fn write_row_index(
             out,
         )?;
         prev_sep = sep;
-        prev_max = Some(encode(&block.last)?);
+        prev_max = Some(last);
     }
     let max = prev_max.unwrap_or_default();
     let common = max

@@ -6,6 +6,7 @@
 //! ([`trie`]).
 
 pub mod byte_comparable;
+pub mod comparable_values;
 pub mod index_writer;
 pub mod partitions;
 pub mod rows;

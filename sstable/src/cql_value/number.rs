@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 /// A big-endian two's-complement integer of any length in decimal.
-pub(super) fn varint_decimal(value: &[u8]) -> Option<String> {
+pub(crate) fn varint_decimal(value: &[u8]) -> Option<String> {
     let (&first, _) = value.split_first()?;
     let negative = first & 0x80 != 0;
     // Magnitude: negate two's complement for negative numbers.

@@ -777,11 +777,34 @@ fn wide_partitions_slice_as_the_big_format_does() {
 }
 
 /// Clustering types whose byte-comparable form Ilion does not know (here
-/// `IntegerType`, varint) get no row index: Partitions.db points at the data,
-/// Rows.db stays empty, and slices (reading whole partitions) still equal
-/// the big format's.
+/// `DurationType`, which CQL refuses as a clustering column, standing for
+/// composite and custom types) get no row index: Partitions.db points at
+/// the data, Rows.db stays empty, and reads still equal the big format's.
 #[test]
 fn unknown_clustering_types_are_written_without_row_index() {
+    let duration = "org.apache.cassandra.db.marshal.DurationType";
+    // Three vints (months, days, nanoseconds); unsigned byte order, which
+    // the writer falls back to, orders these.
+    let value = |i: u32| vec![0, (i / 100) as u8 * 2, (i % 100) as u8 * 2];
+    let values: Vec<Vec<u8>> = (0..400).map(value).collect();
+    let (bti, big, rows_len) = write_wide(duration, &values);
+    assert_eq!(rows_len, 0);
+    assert_eq!(bti.get(b"wide").unwrap(), big.get(b"wide").unwrap());
+    // Without a comparator neither format slices (rather than guess).
+    let slice = Slice {
+        start: Some(vec![Some(value(17))]),
+        end: Some(vec![Some(value(18))]),
+    };
+    assert!(bti.slice(b"wide", &slice, false).is_err());
+    assert!(big.slice(b"wide", &slice, false).is_err());
+}
+
+/// Writes one wide partition `wide` of a single clustering column of
+/// type `clustering` (a `ReversedType` one is a descending column; rows at `values`, in any order: sorted here by the
+/// type's comparator) as both `da` (BTI) and `oa` (big); returns both
+/// readers and the length of Rows.db. The temporary folders are leaked
+/// for the readers' lifetime.
+fn write_wide(clustering: &str, values: &[Vec<u8>]) -> (SstableReader, SstableReader, u64) {
     use ilion_sstable::reconcile::{CellKind, DeletionTime, LivenessInfo};
     use ilion_sstable::rows::{Cell, Row};
     use ilion_sstable::schema::{ClusteringOrder, Column, TableSchema};
@@ -790,10 +813,13 @@ fn unknown_clustering_types_are_written_without_row_index() {
             "k",
             "org.apache.cassandra.db.marshal.BytesType",
         )],
-        vec![(
-            Column::new("c", "org.apache.cassandra.db.marshal.IntegerType"),
-            ClusteringOrder::Asc,
-        )],
+        vec![match ilion_sstable::types::is_reversed(clustering) {
+            true => (
+                Column::new("c", ilion_sstable::types::unreversed(clustering)),
+                ClusteringOrder::Desc,
+            ),
+            false => (Column::new("c", clustering), ClusteringOrder::Asc),
+        }],
         Vec::new(),
         vec![Column::new(
             "v",
@@ -801,17 +827,32 @@ fn unknown_clustering_types_are_written_without_row_index() {
         )],
     )
     .unwrap();
-    // Varints, two's complement big-endian (4 bytes: a leading 00 is
-    // allowed).
-    let varint = |i: u32| Some(i.to_be_bytes().to_vec());
+    let types = schema.clustering_types();
+    let mut values = values.to_vec();
+    values.sort_by(|a, b| {
+        ilion_sstable::clustering::compare_clusterings(
+            &types,
+            &[Some(a.clone())],
+            &[Some(b.clone())],
+        )
+    });
+    values.dedup_by(|a, b| {
+        ilion_sstable::clustering::compare_clusterings(
+            &types,
+            &[Some(a.clone())],
+            &[Some(b.clone())],
+        )
+        .is_eq()
+    });
     let partition = Partition {
         key: b"wide".to_vec(),
         deletion: DeletionTime::LIVE,
         static_row: None,
-        unfiltereds: (0..400u32)
-            .map(|i| {
+        unfiltereds: values
+            .iter()
+            .map(|v| {
                 Unfiltered::Row(Row {
-                    clustering: vec![varint(i)],
+                    clustering: vec![Some(v.clone())],
                     liveness: Some(LivenessInfo {
                         timestamp: 5,
                         expiry: None,
@@ -834,12 +875,205 @@ fn unknown_clustering_types_are_written_without_row_index() {
     let (big_dir, bti_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let big = write_table(big_dir.path(), Version::OA, &schema, &partitions);
     let bti = write_table(bti_dir.path(), Version::DA, &schema, &partitions);
-    let rows = std::fs::metadata(bti_dir.path().join("da-1-bti-Rows.db")).unwrap();
-    assert_eq!(rows.len(), 0);
-    for (a, b) in [(0, 399), (17, 18), (250, 100), (399, 399)] {
+    let rows_len = std::fs::metadata(bti_dir.path().join("da-1-bti-Rows.db"))
+        .unwrap()
+        .len();
+    assert_eq!(bti.scan().unwrap(), partitions);
+    bti.verify().unwrap();
+    std::mem::forget((big_dir, bti_dir));
+    (bti, big, rows_len)
+}
+
+/// A random version-1 UUID, or with `any_version` one of versions 1–5.
+fn random_uuid(rng: &mut impl rand::Rng, any_version: bool) -> Vec<u8> {
+    let mut u: [u8; 16] = rng.random();
+    let version = if any_version {
+        rng.random_range(1..=5u8)
+    } else {
+        1
+    };
+    u[6] = (u[6] & 0x0F) | (version << 4);
+    u[8] = (u[8] & 0x3F) | 0x80;
+    // Few distinct timestamps, so that the low half decides ties.
+    if rng.random_bool(0.3) {
+        u[..8].copy_from_slice(&[0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0x1D, 0xEF]);
+    }
+    u.to_vec()
+}
+
+/// A tuple<int, text> value: an int from a small range (so that texts
+/// decide ties), a short text or a null or missing second field.
+fn random_tuple(rng: &mut impl rand::Rng) -> Vec<u8> {
+    let mut v = 4i32.to_be_bytes().to_vec();
+    v.extend_from_slice(&rng.random_range(-50i32..50).to_be_bytes());
+    match rng.random_range(0..4) {
+        0 => {}
+        1 => v.extend_from_slice(&(-1i32).to_be_bytes()),
+        _ => {
+            let text: Vec<u8> = (0..rng.random_range(0..4))
+                .map(|_| rng.random_range(b'a'..=b'c'))
+                .collect();
+            v.extend_from_slice(&(text.len() as i32).to_be_bytes());
+            v.extend_from_slice(&text);
+        }
+    }
+    v
+}
+
+/// A frozen list<int> of 0 to 3 small ints: the count, then each element
+/// as a 4-byte length and the int.
+fn random_list(rng: &mut impl rand::Rng) -> Vec<u8> {
+    let n = rng.random_range(0..4u32);
+    let mut v = n.to_be_bytes().to_vec();
+    for _ in 0..n {
+        v.extend_from_slice(&4u32.to_be_bytes());
+        v.extend_from_slice(&rng.random_range(-20i32..20).to_be_bytes());
+    }
+    v
+}
+
+/// A minimal two's-complement varint of `len` random bytes.
+fn random_varint(rng: &mut impl rand::Rng, len: usize) -> Vec<u8> {
+    let mut v: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+    while v.len() > 1 && ((v[0] == 0 && v[1] & 0x80 == 0) || (v[0] == 0xFF && v[1] & 0x80 != 0)) {
+        v.remove(0);
+    }
+    v
+}
+
+/// Wide partitions clustered by uuid, timeuuid, varint, decimal,
+/// frozen list<int>, tuple<int, text> (and a descending timeuuid) get a row index when written as BTI, and every
+/// slice read through it equals the same slice of the big format (whose
+/// reader filters by the type's comparator, not by byte-comparable keys).
+#[test]
+fn wide_partitions_of_newly_translated_types_get_row_indexes() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xB71C);
+    let marshal = |name: &str| format!("org.apache.cassandra.db.marshal.{name}");
+    let reversed_timeuuid = format!("{}({})", marshal("ReversedType"), marshal("TimeUUIDType"));
+    let cases: Vec<(String, Vec<Vec<u8>>)> = vec![
+        (
+            marshal("TimeUUIDType"),
+            (0..600).map(|_| random_uuid(&mut rng, false)).collect(),
+        ),
+        (
+            marshal("UUIDType"),
+            (0..600).map(|_| random_uuid(&mut rng, true)).collect(),
+        ),
+        (
+            reversed_timeuuid,
+            (0..600).map(|_| random_uuid(&mut rng, false)).collect(),
+        ),
+        (
+            marshal("IntegerType"),
+            (0..600)
+                .map(|i| {
+                    let len = [1, 2, 6, 7, 8, 12][i % 6];
+                    random_varint(&mut rng, len)
+                })
+                .collect(),
+        ),
+        (
+            marshal("DecimalType"),
+            (0..600)
+                .map(|_| {
+                    let scale: i32 = rng.random_range(-6..=6);
+                    let mut v = scale.to_be_bytes().to_vec();
+                    let len = rng.random_range(1..=9);
+                    v.extend(random_varint(&mut rng, len));
+                    v
+                })
+                .collect(),
+        ),
+        (
+            format!(
+                "{}({}({}))",
+                marshal("FrozenType"),
+                marshal("ListType"),
+                marshal("Int32Type")
+            ),
+            (0..600).map(|_| random_list(&mut rng)).collect(),
+        ),
+        (
+            format!(
+                "{}({},{})",
+                marshal("TupleType"),
+                marshal("Int32Type"),
+                marshal("UTF8Type")
+            ),
+            (0..600).map(|_| random_tuple(&mut rng)).collect(),
+        ),
+    ];
+    for (ty, values) in cases {
+        let (bti, big, rows_len) = write_wide(&ty, &values);
+        assert!(rows_len > 0, "{ty}: no row index");
+        // Bounds: stored values, and values that are not stored.
+        let mut bounds: Vec<Vec<u8>> = values.iter().step_by(37).cloned().collect();
+        bounds.extend(match ty.contains("UUID") {
+            _ if ty.contains("Tuple") => (0..10).map(|_| random_tuple(&mut rng)).collect(),
+            _ if ty.contains("List") => (0..10).map(|_| random_list(&mut rng)).collect(),
+            true => (0..10)
+                .map(|_| random_uuid(&mut rng, !ty.contains("Time")))
+                .collect::<Vec<_>>(),
+            false if ty.contains("Integer") => {
+                (0..10).map(|i| random_varint(&mut rng, 1 + i)).collect()
+            }
+            false => (0..10)
+                .map(|i| {
+                    let mut v = (i as i32 - 5).to_be_bytes().to_vec();
+                    v.extend(random_varint(&mut rng, 1 + i));
+                    v
+                })
+                .collect(),
+        });
+        for a in &bounds {
+            for b in bounds.iter().step_by(3) {
+                let slice = Slice {
+                    start: Some(vec![Some(a.clone())]),
+                    end: Some(vec![Some(b.clone())]),
+                };
+                for reverse in [false, true] {
+                    assert_eq!(
+                        bti.slice(b"wide", &slice, reverse).unwrap(),
+                        big.slice(b"wide", &slice, reverse).unwrap(),
+                        "{ty} {a:02x?}..{b:02x?} {reverse}"
+                    );
+                }
+            }
+            for (start, end) in [
+                (Some(vec![Some(a.clone())]), None),
+                (None, Some(vec![Some(a.clone())])),
+            ] {
+                let slice = Slice { start, end };
+                assert_eq!(
+                    bti.slice(b"wide", &slice, false).unwrap(),
+                    big.slice(b"wide", &slice, false).unwrap(),
+                    "{ty}"
+                );
+            }
+        }
+    }
+}
+
+/// A value without a byte-comparable form (a version-4 UUID in a
+/// timeuuid column, which Cassandra refuses to translate) leaves the
+/// partition without a row index instead of failing the write; reads and
+/// slices still equal the big format's.
+#[test]
+fn a_value_cassandra_would_refuse_leaves_the_partition_unindexed() {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut values: Vec<Vec<u8>> = (0..400).map(|_| random_uuid(&mut rng, false)).collect();
+    let mut v4 = values[0].clone();
+    v4[6] = (v4[6] & 0x0F) | 0x40;
+    values.push(v4);
+    let (bti, big, rows_len) = write_wide("org.apache.cassandra.db.marshal.TimeUUIDType", &values);
+    assert_eq!(rows_len, 0);
+    assert_eq!(bti.get(b"wide").unwrap(), big.get(b"wide").unwrap());
+    for a in values.iter().step_by(50) {
         let slice = Slice {
-            start: Some(vec![varint(a)]),
-            end: Some(vec![varint(b)]),
+            start: Some(vec![Some(a.clone())]),
+            end: None,
         };
         assert_eq!(
             bti.slice(b"wide", &slice, false).unwrap(),
