@@ -69,9 +69,12 @@ impl Codec {
                 }
                 inflater.total_out() as usize
             }
-            Codec::Zstd => ruzstd::decoding::FrameDecoder::new()
-                .decode_all(stored, out)
-                .map_err(|e| e.to_string())?,
+            Codec::Zstd => {
+                check_zstd_window(stored, length)?;
+                ruzstd::decoding::FrameDecoder::new()
+                    .decode_all(stored, out)
+                    .map_err(|e| e.to_string())?
+            }
         };
         if written != length {
             return Err(format!(
@@ -80,6 +83,57 @@ impl Codec {
         }
         Ok(())
     }
+}
+
+/// The decoder reserves the window a Zstandard frame header declares
+/// before decoding anything, and a damaged header can declare terabytes:
+/// the window must fit what a chunk of `length` bytes can need. Cassandra
+/// compresses each chunk with its size known, so the window is at most the
+/// chunk rounded up to a power of two; 8 times that (and at least 1 MiB)
+/// leaves room for any compressor setting without letting damage through.
+fn check_zstd_window(stored: &[u8], length: usize) -> Result<(), String> {
+    const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+    if stored.get(..4) != Some(&MAGIC[..]) {
+        return Err("not a Zstandard frame".to_string());
+    }
+    let descriptor = *stored.get(4).ok_or("Zstandard frame header cut short")?;
+    let single_segment = descriptor & 0x20 != 0;
+    let window = if single_segment {
+        // The window is the content size, after the dictionary id.
+        let dictionary_bytes = [0, 1, 2, 4][usize::from(descriptor & 3)];
+        let size_bytes = match descriptor >> 6 {
+            0 => 1,
+            1 => 2,
+            2 => 4,
+            _ => 8,
+        };
+        let at = 5 + dictionary_bytes;
+        let field = stored
+            .get(at..at + size_bytes)
+            .ok_or("Zstandard frame header cut short")?;
+        let mut size = field
+            .iter()
+            .rev()
+            .fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+        if size_bytes == 2 {
+            size += 256;
+        }
+        size
+    } else {
+        let b = *stored.get(5).ok_or("Zstandard frame header cut short")?;
+        let log = 10 + u32::from(b >> 3);
+        let base = 1u64.checked_shl(log).unwrap_or(u64::MAX);
+        base.saturating_add(base / 8 * u64::from(b & 7))
+    };
+    let limit = (length.next_power_of_two() as u64)
+        .saturating_mul(8)
+        .max(1 << 20);
+    if window > limit {
+        return Err(format!(
+            "Zstandard window of {window} bytes for a {length}-byte chunk"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -123,5 +177,24 @@ mod tests {
             Some(Codec::Zstd)
         );
         assert_eq!(Codec::from_class_name("NoopCompressor"), None);
+    }
+
+    #[test]
+    fn a_zstd_frame_declaring_a_huge_window_is_refused_before_decoding() {
+        let mut out = vec![0; 4096];
+        // Not single-segment, window descriptor 0xF8: 2^41 bytes.
+        let huge = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8, 0, 0, 0];
+        let error = Codec::Zstd.decompress(&huge, &mut out).unwrap_err();
+        assert!(error.contains("window"), "{error}");
+        // Single-segment with an 8-byte content size of 2^40.
+        let mut big = vec![0x28, 0xb5, 0x2f, 0xfd, 0xe0];
+        big.extend((1u64 << 40).to_le_bytes());
+        let error = Codec::Zstd.decompress(&big, &mut out).unwrap_err();
+        assert!(error.contains("window"), "{error}");
+        // A window of 1 MiB passes the check (and then fails to decode
+        // the missing blocks, as an error).
+        let small = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50];
+        let error = Codec::Zstd.decompress(&small, &mut out).unwrap_err();
+        assert!(!error.contains("window of"), "{error}");
     }
 }
