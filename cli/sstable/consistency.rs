@@ -4,10 +4,9 @@
 //! Each compares two things Cassandra wrote from the same partitions, so
 //! a mismatch means one of them is damaged.
 
-use ilion_sstable::bloom::BloomFilter;
 use ilion_sstable::clustering::{ClusteringBound, PrefixKind};
 use ilion_sstable::index::{IndexEntry, IndexReader};
-use ilion_sstable::reader::{PositionedPartition, SstableReader};
+use ilion_sstable::reader::PositionedPartition;
 use ilion_sstable::rows::Unfiltered;
 use ilion_sstable::summary::Summary;
 use std::path::Path;
@@ -142,10 +141,4 @@ pub fn entry_matches(entry: &IndexEntry, p: &PositionedPartition) -> Result<(), 
         }
     }
     Ok(())
-}
-
-/// Whether the bloom filter lets the key through, as it must for every
-/// key the SSTable holds.
-pub fn filter_holds(reader: &SstableReader, key: &[u8]) -> bool {
-    reader.may_contain(key, BloomFilter::hash(key))
 }

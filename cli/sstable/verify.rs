@@ -23,7 +23,7 @@ use ilion_sstable::index::IndexReader;
 use ilion_sstable::partitioner::Partitioner;
 use ilion_sstable::reader::SstableReader;
 use ilion_sstable::rows::Unfiltered;
-use ilion_sstable::scrub;
+use ilion_sstable::scrub::{self, Finding};
 use ilion_sstable::statistics::Statistics;
 use ilion_sstable::summary::Summary;
 use ilion_sstable::types::has_comparator;
@@ -123,23 +123,25 @@ fn verify(file: &Path) -> usize {
         );
     }
     match reader.verify() {
-        Ok(()) => report.ok(Component::Data, "every chunk's CRC matches"),
+        Ok(()) => report.ok(
+            Component::Data,
+            "every chunk's CRC matches; the filter and the index reach every key",
+        ),
         // The digest mismatch was reported above; the chunks' CRCs are
         // still checked, partition by partition, by the decoding below.
         Err(e) if digest_failed && e.to_string().contains("Digest.crc32") => {}
         Err(e) => report.fail(component_of(&e.to_string()), &e),
     }
-    check_partitions(&mut report, &reader);
-    check_deletions(&mut report, &reader);
+    let mut findings = Vec::new();
+    check_partitions(&mut report, &reader, &mut findings);
+    report_deletions(&mut report, &reader, &findings);
     report.problems
 }
 
-/// Reports the deletion times and TTLs Cassandra's scrub would reject.
-fn check_deletions(report: &mut Report<'_>, reader: &SstableReader) {
-    let findings = match scrub::check_sstable(reader) {
-        Ok(f) => f,
-        Err(e) => return report.fail(component_of(&e.to_string()), &e),
-    };
+/// Reports the deletion times and TTLs Cassandra's scrub would reject,
+/// from the `findings` of the partition walk (whose order problems it has
+/// reported itself).
+fn report_deletions(report: &mut Report<'_>, reader: &SstableReader, findings: &[Finding]) {
     let header = &reader.statistics().header;
     let invalid: Vec<_> = findings
         .iter()
@@ -260,7 +262,10 @@ fn check_statistics(report: &mut Report<'_>) {
     }
 }
 
-fn check_partitions(report: &mut Report<'_>, reader: &SstableReader) {
+/// Walks every partition with its positions: order, index entries, the
+/// Statistics.db figures; and collects into `findings` what Cassandra's
+/// scrub would reject, in the same pass.
+fn check_partitions(report: &mut Report<'_>, reader: &SstableReader, findings: &mut Vec<Finding>) {
     let statistics = reader.statistics();
     let Some(partitioner) = Partitioner::from_class_name(&statistics.validation.partitioner) else {
         return report.fail(Component::Statistics, &"unknown partitioner");
@@ -284,6 +289,7 @@ fn check_partitions(report: &mut Report<'_>, reader: &SstableReader) {
         check_summary(report, &index, &index_path);
     }
     let ordered = types.iter().all(|t| has_comparator(t));
+    let no_deletion_time = scrub::no_deletion_time(version);
     let scan = match reader.positioned() {
         Ok(s) => s,
         Err(e) => return report.fail(component_of(&e.to_string()), &e),
@@ -329,15 +335,7 @@ fn check_partitions(report: &mut Report<'_>, reader: &SstableReader) {
                 Err(e) => return report.fail(Component::Index, &e),
             }
         }
-        if !consistency::filter_holds(reader, &p.partition.key) {
-            return report.fail(
-                Component::Filter,
-                &format!(
-                    "the key of the partition at {} does not pass the bloom filter",
-                    p.position
-                ),
-            );
-        }
+        scrub::check_partition(&p.partition, types, no_deletion_time, findings);
         let mut last: Option<(PrefixKind, &[ClusteringValue])> = None;
         for (u, at) in p.partition.unfiltereds.iter().zip(&p.unfiltered_positions) {
             let current = match u {
@@ -396,7 +394,6 @@ fn check_partitions(report: &mut Report<'_>, reader: &SstableReader) {
             "Partitions.db and Rows.db lead to every partition and row block",
         );
     }
-    report.ok(Component::Filter, "every key passes the bloom filter");
     check_stats_against_data(report, statistics, partitions, range);
 }
 

@@ -447,8 +447,7 @@ impl SstableReader {
             &self.index_path,
         )?
         else {
-            self.false_positives
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.count_false_positive();
             return Ok(None);
         };
         let data_length = self.compression.data_length();

@@ -12,6 +12,7 @@ use crate::partitioner::Partitioner;
 use crate::reader::SstableReader;
 use crate::reconcile::{CellKind, DeletionTime};
 use crate::rows::{ColumnData, Partition, Row, Unfiltered};
+use crate::version::Version;
 use std::cmp::Ordering;
 
 /// Where in a partition a problem sits.
@@ -94,7 +95,7 @@ pub fn check_sstable(reader: &SstableReader) -> Result<Vec<Finding>> {
     let statistics = reader.statistics();
     let types = &statistics.header.clustering_types;
     let partitioner = Partitioner::from_class_name(&statistics.validation.partitioner);
-    let no_deletion_time = no_deletion_time(reader.version().has_uint_deletion_time());
+    let no_deletion_time = no_deletion_time(reader.version());
     let mut findings = Vec::new();
     let mut previous: Option<Vec<u8>> = None;
     for partition in reader.iter()? {
@@ -116,10 +117,11 @@ pub fn check_sstable(reader: &SstableReader) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
-/// The stored "no deletion time" of expiring data: `i32::MAX` before `oa`,
-/// `u32::MAX` from it.
-fn no_deletion_time(uint: bool) -> i64 {
-    if uint {
+/// The stored "no deletion time" of expiring data in `version`:
+/// `i32::MAX` before `oa`, `u32::MAX` from it (what [`check_partition`]
+/// takes).
+pub fn no_deletion_time(version: Version) -> i64 {
+    if version.has_uint_deletion_time() {
         i64::from(u32::MAX)
     } else {
         i64::from(i32::MAX)
@@ -308,7 +310,7 @@ mod tests {
         check_partition(
             &partition,
             &[INT.to_string()],
-            no_deletion_time(false),
+            no_deletion_time(Version::NB),
             &mut out,
         );
         let one = Some(vec![Some(1i32.to_be_bytes().to_vec())]);
